@@ -1,0 +1,229 @@
+//! main.cf as Postfix reads it: logical lines (readlline), `name = value`
+//! (split_nameval), last assignment wins.  Everything is bytes.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::msg::{bfmt, io_error_text};
+
+/// C's isspace() in the C locale.
+pub fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')
+}
+
+/// One logical line and the number of the physical line it starts on.
+#[derive(Debug, PartialEq, Eq)]
+pub struct LogicalLine {
+    pub lineno: usize,
+    pub text: Vec<u8>,
+}
+
+/// Splits text into logical lines: comment and blank lines are dropped, lines
+/// that start with white space continue the previous one.  Text that starts a
+/// logical line with white space is dropped with a warning, as readlline does.
+pub fn logical_lines(path: &[u8], data: &[u8], warnings: &mut Vec<Vec<u8>>) -> Vec<LogicalLine> {
+    let mut lines = Vec::new();
+    let mut current: Option<LogicalLine> = None;
+    let mut lineno = 0;
+    let mut flush = |current: &mut Option<LogicalLine>, lines: &mut Vec<LogicalLine>| {
+        if let Some(line) = current.take() {
+            if line.text.first().is_some_and(|&b| is_space(b)) {
+                let shown = &line.text[..line.text.len().min(30)];
+                let more: &[u8] = if line.text.len() > 30 { b"..." } else { b"" };
+                warnings.push(bfmt(
+                    "{}: logical line must not start with whitespace: \"{}{}\"",
+                    &[path, shown, more],
+                ));
+            } else {
+                lines.push(line);
+            }
+        }
+    };
+    for physical in data.split_inclusive(|&b| b == b'\n') {
+        lineno += 1;
+        let body = physical.strip_suffix(b"\n").unwrap_or(physical);
+        let first = body.iter().position(|&b| !is_space(b));
+        let Some(first) = first else { continue };
+        if body[first] == b'#' {
+            continue;
+        }
+        if is_space(body[0]) {
+            match current.as_mut() {
+                Some(line) => line.text.extend_from_slice(body),
+                None => {
+                    current = Some(LogicalLine {
+                        lineno,
+                        text: body.to_vec(),
+                    })
+                }
+            }
+        } else {
+            flush(&mut current, &mut lines);
+            current = Some(LogicalLine {
+                lineno,
+                text: body.to_vec(),
+            });
+        }
+    }
+    flush(&mut current, &mut lines);
+    lines
+}
+
+/// Splits `name = value`, as split_nameval(3); the error is its own words.
+pub fn split_nameval(line: &[u8]) -> Result<(&[u8], &[u8]), &'static str> {
+    let start = line.iter().position(|&b| !is_space(b)).unwrap_or(line.len());
+    let end = line.iter().rposition(|&b| !is_space(b)).map_or(start, |e| e + 1);
+    let text = &line[start..end.max(start)];
+    if text.is_empty() || text[0] == b'=' {
+        return Err("missing attribute name");
+    }
+    let name_end = text
+        .iter()
+        .position(|&b| is_space(b) || b == b'=')
+        .unwrap_or(text.len());
+    let eq = name_end
+        + text[name_end..]
+            .iter()
+            .position(|&b| !is_space(b))
+            .unwrap_or(text.len() - name_end);
+    if text.get(eq) != Some(&b'=') {
+        return Err("missing '=' after attribute name");
+    }
+    let value = &text[eq + 1..];
+    let value_start = value.iter().position(|&b| !is_space(b)).unwrap_or(value.len());
+    Ok((&text[..name_end], &value[value_start..]))
+}
+
+/// The parameters of one main.cf file, unexpanded.
+#[derive(Debug, Default, Clone)]
+pub struct MainCf {
+    pub params: HashMap<Vec<u8>, Vec<u8>>,
+}
+
+impl MainCf {
+    /// Parses main.cf text; `path` names the file in messages.  Warnings are
+    /// collected; a malformed line is the fatal error Postfix reports.
+    pub fn parse(path: &[u8], data: &[u8], warnings: &mut Vec<Vec<u8>>) -> Result<MainCf, Vec<u8>> {
+        let mut params = HashMap::new();
+        for line in logical_lines(path, data, warnings) {
+            match split_nameval(&line.text) {
+                Ok((name, value)) => {
+                    params.insert(name.to_vec(), value.to_vec());
+                }
+                Err(why) => {
+                    let trimmed_end = line
+                        .text
+                        .iter()
+                        .rposition(|&b| !is_space(b))
+                        .map_or(0, |e| e + 1);
+                    return Err(bfmt(
+                        "{}, line {}: {}: \"{}\"",
+                        &[
+                            path,
+                            line.lineno.to_string().as_bytes(),
+                            why.as_bytes(),
+                            &line.text[..trimmed_end],
+                        ],
+                    ));
+                }
+            }
+        }
+        Ok(MainCf { params })
+    }
+
+    /// Reads and parses DIR/main.cf; errors are Postfix's fatal texts.
+    pub fn read(dir: &[u8], warnings: &mut Vec<Vec<u8>>) -> Result<MainCf, Vec<u8>> {
+        let path = main_cf_path(dir);
+        let data = read_file(&path)?;
+        MainCf::parse(&path, &data, warnings)
+    }
+
+    /// The raw value of a parameter set in this file.
+    pub fn get(&self, name: &[u8]) -> Option<&[u8]> {
+        self.params.get(name).map(|v| v.as_slice())
+    }
+}
+
+/// DIR/main.cf as bytes.
+pub fn main_cf_path(dir: &[u8]) -> Vec<u8> {
+    let mut path = dir.to_vec();
+    path.extend_from_slice(b"/main.cf");
+    path
+}
+
+/// Reads a whole file, with "open PATH: reason" or "read PATH: reason" errors.
+pub fn read_file(path: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::ffi::OsStrExt;
+    let p = Path::new(std::ffi::OsStr::from_bytes(path));
+    let mut file = std::fs::File::open(p)
+        .map_err(|e| bfmt("open {}: {}", &[path, io_error_text(&e).as_bytes()]))?;
+    let mut data = Vec::new();
+    file.read_to_end(&mut data)
+        .map_err(|e| bfmt("read {}: {}", &[path, io_error_text(&e).as_bytes()]))?;
+    Ok(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> (Result<MainCf, Vec<u8>>, Vec<String>) {
+        let mut w = Vec::new();
+        let r = MainCf::parse(b"/x/main.cf", text.as_bytes(), &mut w);
+        (r, w.iter().map(|w| String::from_utf8_lossy(w).into_owned()).collect())
+    }
+
+    #[test]
+    fn continuation_lines_join_without_separator_and_skip_comments() {
+        let (r, w) = parse("a = x\n   b\n# c\n\n \t\n   d\nq=1\n");
+        let cf = r.unwrap();
+        assert_eq!(cf.get(b"a"), Some(&b"x   b   d"[..]));
+        assert_eq!(cf.get(b"q"), Some(&b"1"[..]));
+        assert!(w.is_empty());
+    }
+
+    #[test]
+    fn last_assignment_wins_and_values_are_trimmed() {
+        let (r, _) = parse("a = 1\na =   2  \t\n");
+        assert_eq!(r.unwrap().get(b"a"), Some(&b"2"[..]));
+    }
+
+    #[test]
+    fn leading_white_space_at_start_is_dropped_with_warning() {
+        let (r, w) = parse("  leading = 1\ng = 2\n");
+        let cf = r.unwrap();
+        assert_eq!(cf.get(b"leading"), None);
+        assert_eq!(
+            w,
+            vec!["/x/main.cf: logical line must not start with whitespace: \"  leading = 1\"".to_string()]
+        );
+    }
+
+    #[test]
+    fn malformed_lines_give_postfix_errors() {
+        let (r, _) = parse("a = 1\ngarbage line\n");
+        assert_eq!(
+            String::from_utf8(r.unwrap_err()).unwrap(),
+            "/x/main.cf, line 2: missing '=' after attribute name: \"garbage line\""
+        );
+        let (r, _) = parse("=x\n");
+        assert_eq!(
+            String::from_utf8(r.unwrap_err()).unwrap(),
+            "/x/main.cf, line 1: missing attribute name: \"=x\""
+        );
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_survive() {
+        let mut w = Vec::new();
+        let cf = MainCf::parse(b"p", b"n\xff = v\xfe\n", &mut w).unwrap();
+        assert_eq!(cf.get(b"n\xff"), Some(&b"v\xfe"[..]));
+    }
+
+    #[test]
+    fn split_nameval_allows_no_space_around_equals() {
+        assert_eq!(split_nameval(b"a=b"), Ok((&b"a"[..], &b"b"[..])));
+        assert_eq!(split_nameval(b"a ="), Ok((&b"a"[..], &b""[..])));
+    }
+}

@@ -1,0 +1,165 @@
+//! Diagnostics: `NAME: fatal: text` and `NAME: warning: text` on stderr and
+//! the same text to syslog (tag NAME with the pid, facility mail), the way
+//! Postfix's msg(3) reports them.
+
+use std::ffi::CString;
+use std::io::Write;
+use std::sync::OnceLock;
+
+use nix::libc;
+
+/// The program name: the last component of argv[0].
+static PROGNAME: OnceLock<Vec<u8>> = OnceLock::new();
+
+/// Whether valid UTF-8 passes through messages unchanged (smtputf8_enable).
+static UTF8: OnceLock<bool> = OnceLock::new();
+
+/// A fatal error: the text after `fatal: `.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", String::from_utf8_lossy(.0))]
+pub struct Fatal(pub Vec<u8>);
+
+impl Fatal {
+    /// A fatal error from a message built with [`bfmt`].
+    pub fn new(text: impl Into<Vec<u8>>) -> Fatal {
+        Fatal(text.into())
+    }
+}
+
+/// Shorthand for results that end the program with a fatal error.
+pub type Result<T> = std::result::Result<T, Fatal>;
+
+/// Builds a byte message: each `{}` in `fmt` takes the next argument as is.
+pub fn bfmt(fmt: &str, args: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(fmt.len() + args.iter().map(|a| a.len()).sum::<usize>());
+    let mut rest = fmt;
+    let mut args = args.iter();
+    while let Some(at) = rest.find("{}") {
+        out.extend_from_slice(&rest.as_bytes()[..at]);
+        out.extend_from_slice(args.next().copied().unwrap_or_default());
+        rest = &rest[at + 2..];
+    }
+    out.extend_from_slice(rest.as_bytes());
+    out
+}
+
+/// The C library's text for an errno value, as `%m` prints it.
+pub fn strerror(errno: i32) -> &'static str {
+    nix::errno::Errno::from_raw(errno).desc()
+}
+
+/// The text of an I/O error, as `%m` prints it.
+pub fn io_error_text(err: &std::io::Error) -> String {
+    match err.raw_os_error() {
+        Some(errno) => strerror(errno).to_string(),
+        None => err.to_string(),
+    }
+}
+
+/// Sets the program name from argv[0] and opens syslog with it.
+pub fn init(argv0: &[u8]) {
+    let name = match argv0.iter().rposition(|&b| b == b'/') {
+        Some(at) if at + 1 < argv0.len() => &argv0[at + 1..],
+        _ => argv0,
+    };
+    let name = PROGNAME.get_or_init(|| name.to_vec());
+    let ident = CString::new(name.iter().copied().take_while(|&b| b != 0).collect::<Vec<u8>>())
+        .unwrap_or_default();
+    // openlog keeps the pointer: the ident lives as long as the process.
+    let ident: &'static std::ffi::CStr = Box::leak(ident.into_boxed_c_str());
+    // SAFETY: ident is a valid NUL-terminated string that is never freed.
+    unsafe { libc::openlog(ident.as_ptr(), libc::LOG_PID, libc::LOG_MAIL) };
+}
+
+/// Decides whether UTF-8 sequences pass through messages unchanged.
+pub fn set_utf8(enable: bool) {
+    let _ = UTF8.set(enable);
+}
+
+/// The program name for diagnostics.
+pub fn progname() -> &'static [u8] {
+    PROGNAME.get().map(|v| v.as_slice()).unwrap_or(b"postmulti")
+}
+
+/// Replaces what a terminal or log should not see with '?', as printable(3).
+pub fn printable(text: &[u8]) -> Vec<u8> {
+    let utf8 = UTF8.get().copied().unwrap_or(true);
+    let mut out = text.to_vec();
+    let mut i = 0;
+    while i < out.len() {
+        let ch = out[i];
+        let next_is_cont = |j: usize| out.get(j).is_some_and(|&c| (128..192).contains(&c));
+        if ch.is_ascii() && (ch.is_ascii_graphic() || ch == b' ') {
+        } else if utf8 && (194..=254).contains(&ch) && next_is_cont(i + 1) {
+            while next_is_cont(i + 1) {
+                i += 1;
+            }
+        } else {
+            out[i] = b'?';
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Writes one diagnostic line to stderr and syslog.
+fn report(level: &str, priority: libc::c_int, text: &[u8]) {
+    let text = printable(text);
+    let mut line = Vec::with_capacity(text.len() + 32);
+    line.extend_from_slice(progname());
+    line.extend_from_slice(b": ");
+    line.extend_from_slice(level.as_bytes());
+    line.extend_from_slice(b": ");
+    line.extend_from_slice(&text);
+    line.push(b'\n');
+    let _ = std::io::stderr().lock().write_all(&line);
+    let mut record = Vec::with_capacity(text.len() + 16);
+    record.extend_from_slice(level.as_bytes());
+    record.extend_from_slice(b": ");
+    record.extend_from_slice(&text);
+    if let Ok(record) = CString::new(record) {
+        // SAFETY: both strings are valid and NUL-terminated.
+        unsafe { libc::syslog(priority, c"%s".as_ptr(), record.as_ptr()) };
+    }
+}
+
+/// Reports a warning and goes on.
+pub fn warn(text: &[u8]) {
+    report("warning", libc::LOG_WARNING, text);
+}
+
+/// Reports a fatal error and exits with status 1.
+pub fn fatal(text: &[u8]) -> ! {
+    report("fatal", libc::LOG_CRIT, text);
+    std::process::exit(1)
+}
+
+/// Writes getopt's own complaint, which goes to stderr only.
+pub fn getopt_complaint(text: &[u8]) {
+    let mut line = progname().to_vec();
+    line.extend_from_slice(b": ");
+    line.extend_from_slice(text);
+    line.push(b'\n');
+    let _ = std::io::stderr().lock().write_all(&line);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bfmt_substitutes_bytes_in_order() {
+        assert_eq!(
+            bfmt("instance {}, {}={}", &[b"/a", b"x", b"\xff"]),
+            b"instance /a, x=\xff".to_vec()
+        );
+        assert_eq!(bfmt("no args", &[]), b"no args".to_vec());
+    }
+
+    #[test]
+    fn printable_replaces_controls_and_broken_utf8() {
+        assert_eq!(printable(b"a\tb\x01c"), b"a?b?c".to_vec());
+        assert_eq!(printable("é".as_bytes()), "é".as_bytes().to_vec());
+        assert_eq!(printable(b"\xff\xc3"), b"??".to_vec());
+    }
+}

@@ -1,0 +1,199 @@
+//! The primary instance's main.cf: the parameters postmulti itself uses,
+//! evaluated as mail_conf_read() and mail_params_init() evaluate them.
+
+use std::process::{Command, Stdio};
+
+use crate::defaults::{default_of, default_str, is_builtin};
+use crate::expand::{expand, ExpandError, Lookup, Resolver};
+use crate::maincf::MainCf;
+use crate::msg::{self, bfmt, Fatal, Result};
+use crate::osstr::os;
+
+/// The primary's parameters postmulti needs, fully expanded.
+#[derive(Debug, Clone)]
+pub struct Primary {
+    pub main_cf: MainCf,
+    pub config_dir: Vec<u8>,
+    pub command_dir: Vec<u8>,
+    pub daemon_dir: Vec<u8>,
+    pub meta_dir: Vec<u8>,
+    pub shlib_dir: Vec<u8>,
+    pub queue_dir: Vec<u8>,
+    pub data_dir: Vec<u8>,
+    pub multi_dirs: Vec<u8>,
+    pub name: Vec<u8>,
+    pub group: Vec<u8>,
+    pub enable: bool,
+    pub import_environment: Vec<u8>,
+    pub syslog_name: Vec<u8>,
+    pub start_cmds: Vec<u8>,
+    pub stop_cmds: Vec<u8>,
+    pub control_cmds: Vec<u8>,
+    pub smtputf8: bool,
+}
+
+/// Looks names up in the primary's main.cf, then in the compiled-in defaults.
+struct PrimaryResolver<'a> {
+    main_cf: &'a MainCf,
+    config_dir: &'a [u8],
+}
+
+impl Resolver for PrimaryResolver<'_> {
+    fn lookup(&mut self, name: &[u8]) -> Lookup {
+        if let Some(v) = self.main_cf.get(name) {
+            Lookup::Value(v.to_vec())
+        } else if name == b"config_directory" {
+            Lookup::Value(self.config_dir.to_vec())
+        } else if let Some(v) = default_of(name) {
+            Lookup::Value(v.as_bytes().to_vec())
+        } else if is_builtin(name) {
+            Lookup::Unknown
+        } else {
+            Lookup::Undefined
+        }
+    }
+}
+
+impl Primary {
+    /// Reads CONFIG_DIR/main.cf and evaluates what postmulti needs.
+    pub fn load(config_dir: &[u8]) -> Result<Primary> {
+        let mut warnings = Vec::new();
+        let read = MainCf::read(config_dir, &mut warnings);
+        for w in &warnings {
+            msg::warn(w);
+        }
+        let main_cf = read.map_err(Fatal)?;
+        let mut p = Primary {
+            main_cf,
+            config_dir: config_dir.to_vec(),
+            command_dir: Vec::new(),
+            daemon_dir: Vec::new(),
+            meta_dir: Vec::new(),
+            shlib_dir: Vec::new(),
+            queue_dir: Vec::new(),
+            data_dir: Vec::new(),
+            multi_dirs: Vec::new(),
+            name: Vec::new(),
+            group: Vec::new(),
+            enable: false,
+            import_environment: Vec::new(),
+            syslog_name: Vec::new(),
+            start_cmds: Vec::new(),
+            stop_cmds: Vec::new(),
+            control_cmds: Vec::new(),
+            smtputf8: true,
+        };
+        p.command_dir = p.param("command_directory")?;
+        p.daemon_dir = p.param("daemon_directory")?;
+        p.queue_dir = p.param("queue_directory")?;
+        p.data_dir = p.param("data_directory")?;
+        p.meta_dir = p.param("meta_directory")?;
+        p.shlib_dir = p.param("shlib_directory")?;
+        p.import_environment = p.param("import_environment")?;
+        p.multi_dirs = p.param("multi_instance_directories")?;
+        p.name = p.param("multi_instance_name")?;
+        p.group = p.param("multi_instance_group")?;
+        p.syslog_name = p.param("syslog_name")?;
+        p.enable = p.boolean("multi_instance_enable")?;
+        p.start_cmds = p.param("postmulti_start_commands")?;
+        p.stop_cmds = p.param("postmulti_stop_commands")?;
+        p.control_cmds = p.param("postmulti_control_commands")?;
+        p.smtputf8 = p.utf8_enabled();
+        Ok(p)
+    }
+
+    /// The expanded value of a parameter (main.cf, else the default).
+    pub fn param(&self, name: &str) -> Result<Vec<u8>> {
+        let raw = match self.main_cf.get(name.as_bytes()) {
+            Some(v) => v.to_vec(),
+            None => default_str(name).as_bytes().to_vec(),
+        };
+        let mut resolver = PrimaryResolver {
+            main_cf: &self.main_cf,
+            config_dir: &self.config_dir,
+        };
+        match expand(&raw, &mut resolver) {
+            Ok(v) => Ok(v),
+            Err(ExpandError::Syntax(warnings)) => {
+                for w in &warnings {
+                    msg::warn(w);
+                }
+                Err(Fatal::new("dictionary mail_dict: macro processing error"))
+            }
+            Err(ExpandError::Unknown(_)) => self.ask_postconf(name),
+        }
+    }
+
+    /// A yes/no parameter, as get_mail_conf_bool() accepts it.
+    fn boolean(&self, name: &str) -> Result<bool> {
+        let v = self.param(name)?;
+        if v.eq_ignore_ascii_case(b"yes") {
+            Ok(true)
+        } else if v.eq_ignore_ascii_case(b"no") {
+            Ok(false)
+        } else {
+            Err(Fatal(bfmt("bad boolean configuration: {} = {}", &[name.as_bytes(), &v])))
+        }
+    }
+
+    /// Whether Postfix would let UTF-8 through its messages (smtputf8_enable).
+    fn utf8_enabled(&self) -> bool {
+        match self.main_cf.get(b"smtputf8_enable") {
+            Some(v) => v.eq_ignore_ascii_case(b"yes"),
+            None => match self.main_cf.get(b"compatibility_level") {
+                Some(level) => level != b"0",
+                None => false,
+            },
+        }
+    }
+
+    /// Asks postconf for a value whose expansion needs a default only Postfix knows.
+    fn ask_postconf(&self, name: &str) -> Result<Vec<u8>> {
+        let mut postconf = default_str("command_directory").as_bytes().to_vec();
+        postconf.extend_from_slice(b"/postconf");
+        let out = Command::new(os(&postconf))
+            .arg("-xh")
+            .arg(name)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| {
+                Fatal(bfmt(
+                    "execvp {}: {}",
+                    &[&postconf, msg::io_error_text(&e).as_bytes()],
+                ))
+            })?;
+        let mut v = out.stdout;
+        while v.last().is_some_and(|&b| b == b'\n') {
+            v.pop();
+        }
+        Ok(v)
+    }
+
+    /// The secondary instances' configuration directories, in order.
+    pub fn secondary_dirs(&self) -> Vec<Vec<u8>> {
+        split_list(&self.multi_dirs)
+    }
+}
+
+/// Splits a list on commas and white space, dropping empty elements (CHARS_COMMA_SP).
+pub fn split_list(value: &[u8]) -> Vec<Vec<u8>> {
+    value
+        .split(|&b| matches!(b, b',' | b' ' | b'\t' | b'\r' | b'\n'))
+        .filter(|s| !s.is_empty())
+        .map(|s| s.to_vec())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_splits_on_commas_and_white_space() {
+        assert_eq!(
+            split_list(b" /a,,/b\t/c ,"),
+            vec![b"/a".to_vec(), b"/b".to_vec(), b"/c".to_vec()]
+        );
+        assert!(split_list(b", ,").is_empty());
+    }
+}

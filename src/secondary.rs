@@ -1,0 +1,278 @@
+//! A secondary instance's private parameters, as
+//! `postconf -xc DIR queue_directory data_directory multi_instance_name
+//! multi_instance_group multi_instance_enable` prints them.
+//!
+//! postconf is slow (a process per instance) and also prints warnings about
+//! things it sees anywhere in DIR/main.cf and DIR/master.cf.  So the native
+//! reader answers only when it can show that postconf would print exactly its
+//! answer and nothing on stderr; every other instance goes to postconf itself.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+
+use crate::defaults::{default_of, is_builtin};
+use crate::expand::{expand, referenced_names, Lookup, Resolver};
+use crate::instance::Instance;
+use crate::maincf::{is_space, logical_lines, main_cf_path, read_file, split_nameval, MainCf};
+use crate::msg::{self, bfmt, Fatal, Result};
+use crate::osstr::os;
+
+/// The parameters asked of postconf, in its order (REQUEST_PARAM_COUNT = 5).
+pub const REQUESTED: [&str; 5] = [
+    "queue_directory",
+    "data_directory",
+    "multi_instance_name",
+    "multi_instance_group",
+    "multi_instance_enable",
+];
+
+/// Fills in an instance's queue and data directories, name, group and
+/// enable flag from its main.cf (load_instance).
+pub fn load(inst: &mut Instance, command_dir: &[u8]) -> Result<()> {
+    let output = match native(&inst.config_dir) {
+        Some(text) => text,
+        None => return load_with_postconf(inst, command_dir),
+    };
+    apply(inst, &output)?;
+    Ok(())
+}
+
+/// Reads postconf's `name = value` lines into the instance.
+fn apply(inst: &mut Instance, output: &[u8]) -> Result<()> {
+    let dir = inst.config_dir.clone();
+    let mut count = 0;
+    let mut lines: Vec<&[u8]> = output.split(|&b| b == b'\n').collect();
+    if lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    for line in lines {
+        let Ok((name, value)) = split_nameval(line) else {
+            return Err(Fatal(bfmt("Invalid {}/main.cf parameter: {}", &[&dir, line])));
+        };
+        let value = trim_end(value);
+        let saved = |v: &[u8]| (!v.is_empty()).then(|| v.to_vec());
+        match name {
+            b"queue_directory" => inst.queue_dir = value.to_vec(),
+            b"data_directory" => inst.data_dir = value.to_vec(),
+            b"multi_instance_name" => inst.name = saved(value),
+            b"multi_instance_group" => inst.group = saved(value),
+            b"multi_instance_enable" => {
+                inst.enabled = if value.eq_ignore_ascii_case(b"yes") {
+                    true
+                } else if value.eq_ignore_ascii_case(b"no") {
+                    false
+                } else {
+                    return Err(Fatal(bfmt(
+                        "Unexpected {}/main.cf entry: multi_instance_enable = {}",
+                        &[&dir, value],
+                    )));
+                };
+            }
+            _ => continue,
+        }
+        count += 1;
+    }
+    if count != REQUESTED.len() {
+        return Err(Fatal(bfmt(
+            "Failed to obtain all required {}/main.cf parameters",
+            &[&dir],
+        )));
+    }
+    Ok(())
+}
+
+/// Trailing white space, which split_nameval() leaves to its caller's TRIM.
+fn trim_end(v: &[u8]) -> &[u8] {
+    let end = v.iter().rposition(|&b| !is_space(b)).map_or(0, |e| e + 1);
+    &v[..end]
+}
+
+/// Runs postconf as upstream does; its stderr is ours.
+fn load_with_postconf(inst: &mut Instance, command_dir: &[u8]) -> Result<()> {
+    let mut postconf = command_dir.to_vec();
+    postconf.extend_from_slice(b"/postconf");
+    let dir = inst.config_dir.clone();
+    let mut child = match Command::new(os(&postconf))
+        .arg0(os(&postconf))
+        .arg("-xc")
+        .arg(os(&dir))
+        .args(REQUESTED)
+        .stdout(Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(e) => {
+            msg::warn(&bfmt(
+                "execvp {}: {}",
+                &[&postconf, msg::io_error_text(&e).as_bytes()],
+            ));
+            return Err(Fatal(bfmt(
+                "Failed to obtain all required {}/main.cf parameters",
+                &[&dir],
+            )));
+        }
+    };
+    let mut output = Vec::new();
+    if let Some(mut out) = child.stdout.take() {
+        let _ = out.read_to_end(&mut output);
+    }
+    let applied = apply(inst, &output);
+    let status = child.wait();
+    applied?;
+    match status {
+        Ok(s) if s.success() => Ok(()),
+        _ => Err(Fatal(bfmt("Cannot parse {}/main.cf file", &[&dir]))),
+    }
+}
+
+use std::os::unix::process::CommandExt;
+
+/// Looks names up as postconf does for an instance whose main.cf is `cf`.
+struct SecondaryResolver<'a> {
+    cf: &'a MainCf,
+    config_dir: &'a [u8],
+}
+
+impl Resolver for SecondaryResolver<'_> {
+    fn lookup(&mut self, name: &[u8]) -> Lookup {
+        if let Some(v) = self.cf.get(name) {
+            Lookup::Value(v.to_vec())
+        } else if name == b"config_directory" {
+            Lookup::Value(self.config_dir.to_vec())
+        } else if let Some(v) = default_of(name) {
+            Lookup::Value(v.as_bytes().to_vec())
+        } else if is_builtin(name) {
+            Lookup::Unknown
+        } else {
+            Lookup::Undefined
+        }
+    }
+}
+
+/// postconf's output for DIR, when it provably has no other answer and no
+/// warning to print; None hands the instance to postconf.
+pub fn native(dir: &[u8]) -> Option<Vec<u8>> {
+    let main_path = main_cf_path(dir);
+    let data = read_file(&main_path).ok()?;
+    if data.contains(&0) {
+        return None;
+    }
+    let mut warnings = Vec::new();
+    let cf = MainCf::parse(&main_path, &data, &mut warnings).ok()?;
+    if !warnings.is_empty() || !cf.params.keys().all(|n| is_builtin(n)) {
+        return None;
+    }
+    let defined = |n: &[u8]| cf.get(n).is_some() || is_builtin(n);
+    for value in cf.params.values() {
+        if !referenced_names(value).ok()?.iter().all(|n| defined(n)) {
+            return None;
+        }
+    }
+    if !master_cf_is_quiet(dir, &defined) {
+        return None;
+    }
+    let mut resolver = SecondaryResolver { cf: &cf, config_dir: dir };
+    let mut out = Vec::new();
+    for name in REQUESTED {
+        let raw = match cf.get(name.as_bytes()) {
+            Some(v) => v.to_vec(),
+            None => default_of(name.as_bytes())?.as_bytes().to_vec(),
+        };
+        let value = expand(&raw, &mut resolver).ok()?;
+        let mut line = name.as_bytes().to_vec();
+        line.extend_from_slice(b" = ");
+        line.extend_from_slice(&value);
+        out.extend_from_slice(&normalize_white_space(&line));
+        out.push(b'\n');
+    }
+    Some(out)
+}
+
+/// postconf's separators (PCF_SEPARATORS).
+fn is_separator(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// Words joined by single spaces, as pcf_print_line() prints a line.
+pub fn normalize_white_space(line: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(line.len());
+    for word in line.split(|&b| is_separator(b)).filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(b' ');
+        }
+        out.extend_from_slice(word);
+    }
+    out
+}
+
+/// True when DIR/master.cf is present and postconf would find nothing in it
+/// to warn about: entries with all eight fields in their usual forms, and
+/// `-o name=value` options that set built-in parameters to defined values.
+fn master_cf_is_quiet(dir: &[u8], defined: &dyn Fn(&[u8]) -> bool) -> bool {
+    let mut path = dir.to_vec();
+    path.extend_from_slice(b"/master.cf");
+    let Ok(data) = read_file(&path) else { return false };
+    if data.contains(&0) {
+        return false;
+    }
+    let mut warnings = Vec::new();
+    let lines = logical_lines(&path, &data, &mut warnings);
+    if !warnings.is_empty() {
+        return false;
+    }
+    let flag = |f: &[u8]| matches!(f, b"y" | b"n" | b"-");
+    let number = |f: &[u8], query: bool| {
+        let digits = if query { f.strip_suffix(b"?").unwrap_or(f) } else { f };
+        f == b"-" || (!digits.is_empty() && digits.iter().all(u8::is_ascii_digit))
+    };
+    for line in lines {
+        let fields: Vec<&[u8]> = line
+            .text
+            .split(|&b| is_space(b))
+            .filter(|f| !f.is_empty())
+            .collect();
+        if fields.len() < 8
+            || !matches!(fields[1], b"inet" | b"unix" | b"unix-dgram" | b"fifo" | b"pass")
+            || !fields[2..5].iter().all(|f| flag(f))
+            || !number(fields[5], true)
+            || !number(fields[6], false)
+        {
+            return false;
+        }
+        let mut args = fields[7..].iter();
+        while let Some(arg) = args.next() {
+            if arg.contains(&b'{') || arg.contains(&b'}') {
+                return false;
+            }
+            if arg.starts_with(b"-o") {
+                if arg.len() > 2 {
+                    return false;
+                }
+                let Some(setting) = args.next() else { return false };
+                let Some(eq) = setting.iter().position(|&b| b == b'=') else { return false };
+                let (name, value) = (&setting[..eq], &setting[eq + 1..]);
+                if !is_builtin(name) {
+                    return false;
+                }
+                match referenced_names(value) {
+                    Ok(names) if names.iter().all(|n| defined(n)) => {}
+                    _ => return false,
+                }
+            } else if arg.contains(&b'$') {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn white_space_is_normalized_like_postconf_prints_it() {
+        assert_eq!(normalize_white_space(b"a =  x \t y  "), b"a = x y".to_vec());
+        assert_eq!(normalize_white_space(b"a = "), b"a =".to_vec());
+    }
+}
