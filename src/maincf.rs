@@ -98,6 +98,8 @@ pub fn split_nameval(line: &[u8]) -> Result<(&[u8], &[u8]), &'static str> {
 #[derive(Debug, Default, Clone)]
 pub struct MainCf {
     pub params: HashMap<Vec<u8>, Vec<u8>>,
+    /// Whether some name is assigned more than once (postconf warns about it).
+    pub repeated: bool,
 }
 
 impl MainCf {
@@ -105,10 +107,11 @@ impl MainCf {
     /// collected; a malformed line is the fatal error Postfix reports.
     pub fn parse(path: &[u8], data: &[u8], warnings: &mut Vec<Vec<u8>>) -> Result<MainCf, Vec<u8>> {
         let mut params = HashMap::new();
+        let mut repeated = false;
         for line in logical_lines(path, data, warnings) {
             match split_nameval(&line.text) {
                 Ok((name, value)) => {
-                    params.insert(name.to_vec(), value.to_vec());
+                    repeated |= params.insert(name.to_vec(), value.to_vec()).is_some();
                 }
                 Err(why) => {
                     let trimmed_end = line
@@ -128,7 +131,7 @@ impl MainCf {
                 }
             }
         }
-        Ok(MainCf { params })
+        Ok(MainCf { params, repeated })
     }
 
     /// Reads and parses DIR/main.cf; errors are Postfix's fatal texts.

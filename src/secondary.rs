@@ -159,7 +159,7 @@ pub fn native(dir: &[u8]) -> Option<Vec<u8>> {
     }
     let mut warnings = Vec::new();
     let cf = MainCf::parse(&main_path, &data, &mut warnings).ok()?;
-    if !warnings.is_empty() || !cf.params.keys().all(|n| is_builtin(n)) {
+    if !warnings.is_empty() || cf.repeated || !cf.params.keys().all(|n| is_builtin(n)) {
         return None;
     }
     let defined = |n: &[u8]| cf.get(n).is_some() || is_builtin(n);
@@ -208,6 +208,8 @@ pub fn normalize_white_space(line: &[u8]) -> Vec<u8> {
 /// True when DIR/master.cf is present and postconf would find nothing in it
 /// to warn about: entries with all eight fields in their usual forms, and
 /// `-o name=value` options that set built-in parameters to defined values.
+/// Command arguments (pipe's `argv=... ${recipient}`) are not checked by
+/// postconf, so they are not checked here either.
 fn master_cf_is_quiet(dir: &[u8], defined: &dyn Fn(&[u8]) -> bool) -> bool {
     let mut path = dir.to_vec();
     path.extend_from_slice(b"/master.cf");
@@ -241,7 +243,10 @@ fn master_cf_is_quiet(dir: &[u8], defined: &dyn Fn(&[u8]) -> bool) -> bool {
         }
         let mut args = fields[7..].iter();
         while let Some(arg) = args.next() {
-            if arg.contains(&b'{') || arg.contains(&b'}') {
+            // `{ ... }` groups arguments (Postfix 3.0); leave those to postconf.
+            let opens = arg.iter().filter(|&&b| b == b'{').count();
+            let closes = arg.iter().filter(|&&b| b == b'}').count();
+            if arg.starts_with(b"{") || opens != closes {
                 return false;
             }
             if arg.starts_with(b"-o") {
@@ -249,6 +254,9 @@ fn master_cf_is_quiet(dir: &[u8], defined: &dyn Fn(&[u8]) -> bool) -> bool {
                     return false;
                 }
                 let Some(setting) = args.next() else { return false };
+                if setting.starts_with(b"{") {
+                    return false;
+                }
                 let Some(eq) = setting.iter().position(|&b| b == b'=') else { return false };
                 let (name, value) = (&setting[..eq], &setting[eq + 1..]);
                 if !is_builtin(name) {
@@ -258,8 +266,6 @@ fn master_cf_is_quiet(dir: &[u8], defined: &dyn Fn(&[u8]) -> bool) -> bool {
                     Ok(names) if names.iter().all(|n| defined(n)) => {}
                     _ => return false,
                 }
-            } else if arg.contains(&b'$') {
-                return false;
             }
         }
     }
