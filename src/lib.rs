@@ -9,6 +9,7 @@ pub mod command;
 pub mod defaults;
 pub mod environ;
 pub mod expand;
+pub mod extra;
 pub mod instance;
 pub mod iterate;
 pub mod lock;

@@ -128,6 +128,9 @@ pub fn main() -> ! {
     }
     let args: Vec<Vec<u8>> = std::env::args_os().map(|a: OsString| bytes(a)).collect();
     msg::init(args.first().map(|a| a.as_slice()).unwrap_or(b"postmulti"));
+    if let Some(status) = crate::extra::handle(&args) {
+        std::process::exit(status);
+    }
     match run(args) {
         Ok(status) => std::process::exit(status),
         Err(Fatal(text)) => msg::fatal(&text),

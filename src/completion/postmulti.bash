@@ -1,0 +1,1 @@
+# bash completion for postmulti(1): written with the packaging work
