@@ -71,8 +71,14 @@ pub fn logical_lines(path: &[u8], data: &[u8], warnings: &mut Vec<Vec<u8>>) -> V
 
 /// Splits `name = value`, as split_nameval(3); the error is its own words.
 pub fn split_nameval(line: &[u8]) -> Result<(&[u8], &[u8]), &'static str> {
-    let start = line.iter().position(|&b| !is_space(b)).unwrap_or(line.len());
-    let end = line.iter().rposition(|&b| !is_space(b)).map_or(start, |e| e + 1);
+    let start = line
+        .iter()
+        .position(|&b| !is_space(b))
+        .unwrap_or(line.len());
+    let end = line
+        .iter()
+        .rposition(|&b| !is_space(b))
+        .map_or(start, |e| e + 1);
     let text = &line[start..end.max(start)];
     if text.is_empty() || text[0] == b'=' {
         return Err("missing attribute name");
@@ -90,7 +96,10 @@ pub fn split_nameval(line: &[u8]) -> Result<(&[u8], &[u8]), &'static str> {
         return Err("missing '=' after attribute name");
     }
     let value = &text[eq + 1..];
-    let value_start = value.iter().position(|&b| !is_space(b)).unwrap_or(value.len());
+    let value_start = value
+        .iter()
+        .position(|&b| !is_space(b))
+        .unwrap_or(value.len());
     Ok((&text[..name_end], &value[value_start..]))
 }
 
@@ -98,20 +107,32 @@ pub fn split_nameval(line: &[u8]) -> Result<(&[u8], &[u8]), &'static str> {
 #[derive(Debug, Default, Clone)]
 pub struct MainCf {
     pub params: HashMap<Vec<u8>, Vec<u8>>,
-    /// Whether some name is assigned more than once (postconf warns about it).
-    pub repeated: bool,
 }
 
 impl MainCf {
-    /// Parses main.cf text; `path` names the file in messages.  Warnings are
-    /// collected; a malformed line is the fatal error Postfix reports.
-    pub fn parse(path: &[u8], data: &[u8], warnings: &mut Vec<Vec<u8>>) -> Result<MainCf, Vec<u8>> {
-        let mut params = HashMap::new();
-        let mut repeated = false;
+    /// Parses main.cf text; `path` names the file in messages.  `preset`
+    /// holds what Postfix enters before reading the file (config_directory).
+    /// Warnings are collected, an overridden entry among them; a malformed
+    /// line is the fatal error Postfix reports.
+    pub fn parse(
+        path: &[u8],
+        data: &[u8],
+        preset: &[(&[u8], &[u8])],
+        warnings: &mut Vec<Vec<u8>>,
+    ) -> Result<MainCf, Vec<u8>> {
+        let mut params: HashMap<Vec<u8>, Vec<u8>> = preset
+            .iter()
+            .map(|(n, v)| (n.to_vec(), v.to_vec()))
+            .collect();
         for line in logical_lines(path, data, warnings) {
             match split_nameval(&line.text) {
                 Ok((name, value)) => {
-                    repeated |= params.insert(name.to_vec(), value.to_vec()).is_some();
+                    if let Some(old) = params.insert(name.to_vec(), value.to_vec()) {
+                        warnings.push(bfmt(
+                            "{}, line {}: overriding earlier entry: {}={}",
+                            &[path, line.lineno.to_string().as_bytes(), name, &old],
+                        ));
+                    }
                 }
                 Err(why) => {
                     let trimmed_end = line
@@ -131,14 +152,15 @@ impl MainCf {
                 }
             }
         }
-        Ok(MainCf { params, repeated })
+        Ok(MainCf { params })
     }
 
-    /// Reads and parses DIR/main.cf; errors are Postfix's fatal texts.
+    /// Reads and parses DIR/main.cf as Postfix does for an instance whose
+    /// configuration directory is DIR; errors are Postfix's fatal texts.
     pub fn read(dir: &[u8], warnings: &mut Vec<Vec<u8>>) -> Result<MainCf, Vec<u8>> {
         let path = main_cf_path(dir);
         let data = read_file(&path)?;
-        MainCf::parse(&path, &data, warnings)
+        MainCf::parse(&path, &data, &[(b"config_directory", dir)], warnings)
     }
 
     /// The raw value of a parameter set in this file.
@@ -173,8 +195,13 @@ mod tests {
 
     fn parse(text: &str) -> (Result<MainCf, Vec<u8>>, Vec<String>) {
         let mut w = Vec::new();
-        let r = MainCf::parse(b"/x/main.cf", text.as_bytes(), &mut w);
-        (r, w.iter().map(|w| String::from_utf8_lossy(w).into_owned()).collect())
+        let r = MainCf::parse(b"/x/main.cf", text.as_bytes(), &[], &mut w);
+        (
+            r,
+            w.iter()
+                .map(|w| String::from_utf8_lossy(w).into_owned())
+                .collect(),
+        )
     }
 
     #[test]
@@ -188,8 +215,29 @@ mod tests {
 
     #[test]
     fn last_assignment_wins_and_values_are_trimmed() {
-        let (r, _) = parse("a = 1\na =   2  \t\n");
+        let (r, w) = parse("a = 1\na =   2  \t\n");
         assert_eq!(r.unwrap().get(b"a"), Some(&b"2"[..]));
+        assert_eq!(
+            w,
+            vec!["/x/main.cf, line 2: overriding earlier entry: a=1".to_string()]
+        );
+    }
+
+    #[test]
+    fn preset_entries_are_overridden_with_a_warning() {
+        let mut w = Vec::new();
+        let cf = MainCf::parse(
+            b"/d/main.cf",
+            b"config_directory = /else\n",
+            &[(b"config_directory", b"/d")],
+            &mut w,
+        )
+        .unwrap();
+        assert_eq!(cf.get(b"config_directory"), Some(&b"/else"[..]));
+        assert_eq!(
+            String::from_utf8(w.concat()).unwrap(),
+            "/d/main.cf, line 1: overriding earlier entry: config_directory=/d"
+        );
     }
 
     #[test]
@@ -199,7 +247,10 @@ mod tests {
         assert_eq!(cf.get(b"leading"), None);
         assert_eq!(
             w,
-            vec!["/x/main.cf: logical line must not start with whitespace: \"  leading = 1\"".to_string()]
+            vec![
+                "/x/main.cf: logical line must not start with whitespace: \"  leading = 1\""
+                    .to_string()
+            ]
         );
     }
 
@@ -220,7 +271,7 @@ mod tests {
     #[test]
     fn bytes_that_are_not_utf8_survive() {
         let mut w = Vec::new();
-        let cf = MainCf::parse(b"p", b"n\xff = v\xfe\n", &mut w).unwrap();
+        let cf = MainCf::parse(b"p", b"n\xff = v\xfe\n", &[], &mut w).unwrap();
         assert_eq!(cf.get(b"n\xff"), Some(&b"v\xfe"[..]));
     }
 

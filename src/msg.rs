@@ -11,6 +11,9 @@ use nix::libc;
 /// The program name: the last component of argv[0].
 static PROGNAME: OnceLock<Vec<u8>> = OnceLock::new();
 
+/// The syslog ident; openlog keeps a pointer to it.
+static IDENT: OnceLock<CString> = OnceLock::new();
+
 /// Whether valid UTF-8 passes through messages unchanged (smtputf8_enable).
 static UTF8: OnceLock<bool> = OnceLock::new();
 
@@ -63,12 +66,54 @@ pub fn init(argv0: &[u8]) {
         _ => argv0,
     };
     let name = PROGNAME.get_or_init(|| name.to_vec());
-    let ident = CString::new(name.iter().copied().take_while(|&b| b != 0).collect::<Vec<u8>>())
-        .unwrap_or_default();
-    // openlog keeps the pointer: the ident lives as long as the process.
-    let ident: &'static std::ffi::CStr = Box::leak(ident.into_boxed_c_str());
-    // SAFETY: ident is a valid NUL-terminated string that is never freed.
+    let ident = IDENT.get_or_init(|| {
+        CString::new(
+            name.iter()
+                .copied()
+                .take_while(|&b| b != 0)
+                .collect::<Vec<u8>>(),
+        )
+        .unwrap_or_default()
+    });
+    // SAFETY: ident is a valid NUL-terminated string that lives as long as the process.
     unsafe { libc::openlog(ident.as_ptr(), libc::LOG_PID, libc::LOG_MAIL) };
+}
+
+/// Sends syslog records to the named facility (syslog_facility); false
+/// when Postfix would not know the name.
+pub fn set_facility(name: &[u8]) -> bool {
+    let facility = match name {
+        b"auth" => libc::LOG_AUTH,
+        b"authpriv" => libc::LOG_AUTHPRIV,
+        b"cron" => libc::LOG_CRON,
+        b"daemon" => libc::LOG_DAEMON,
+        b"ftp" => libc::LOG_FTP,
+        b"kern" => libc::LOG_KERN,
+        b"lpr" => libc::LOG_LPR,
+        b"mail" => libc::LOG_MAIL,
+        b"news" => libc::LOG_NEWS,
+        b"syslog" => libc::LOG_SYSLOG,
+        b"user" => libc::LOG_USER,
+        b"uucp" => libc::LOG_UUCP,
+        b"local0" => libc::LOG_LOCAL0,
+        b"local1" => libc::LOG_LOCAL1,
+        b"local2" => libc::LOG_LOCAL2,
+        b"local3" => libc::LOG_LOCAL3,
+        b"local4" => libc::LOG_LOCAL4,
+        b"local5" => libc::LOG_LOCAL5,
+        b"local6" => libc::LOG_LOCAL6,
+        b"local7" => libc::LOG_LOCAL7,
+        _ => return false,
+    };
+    // SAFETY: setlogmask-free change of the default facility for later records.
+    unsafe {
+        libc::openlog(
+            IDENT.get().map_or(std::ptr::null(), |i| i.as_ptr()),
+            libc::LOG_PID,
+            facility,
+        )
+    };
+    true
 }
 
 /// Decides whether UTF-8 sequences pass through messages unchanged.

@@ -83,6 +83,13 @@ impl Primary {
             control_cmds: Vec::new(),
             smtputf8: true,
         };
+        let facility = p.param("syslog_facility")?;
+        if !msg::set_facility(&facility) {
+            return Err(Fatal(bfmt(
+                "file {}/main.cf: parameter syslog_facility: unrecognized value: {}",
+                &[config_dir, &facility],
+            )));
+        }
         p.command_dir = p.param("command_directory")?;
         p.daemon_dir = p.param("daemon_directory")?;
         p.queue_dir = p.param("queue_directory")?;
@@ -132,7 +139,10 @@ impl Primary {
         } else if v.eq_ignore_ascii_case(b"no") {
             Ok(false)
         } else {
-            Err(Fatal(bfmt("bad boolean configuration: {} = {}", &[name.as_bytes(), &v])))
+            Err(Fatal(bfmt(
+                "bad boolean configuration: {} = {}",
+                &[name.as_bytes(), &v],
+            )))
         }
     }
 

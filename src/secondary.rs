@@ -47,7 +47,10 @@ fn apply(inst: &mut Instance, output: &[u8]) -> Result<()> {
     }
     for line in lines {
         let Ok((name, value)) = split_nameval(line) else {
-            return Err(Fatal(bfmt("Invalid {}/main.cf parameter: {}", &[&dir, line])));
+            return Err(Fatal(bfmt(
+                "Invalid {}/main.cf parameter: {}",
+                &[&dir, line],
+            )));
         };
         let value = trim_end(value);
         let saved = |v: &[u8]| (!v.is_empty()).then(|| v.to_vec());
@@ -158,8 +161,14 @@ pub fn native(dir: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let mut warnings = Vec::new();
-    let cf = MainCf::parse(&main_path, &data, &mut warnings).ok()?;
-    if !warnings.is_empty() || cf.repeated || !cf.params.keys().all(|n| is_builtin(n)) {
+    let cf = MainCf::parse(
+        &main_path,
+        &data,
+        &[(b"config_directory", dir)],
+        &mut warnings,
+    )
+    .ok()?;
+    if !warnings.is_empty() || !cf.params.keys().all(|n| is_builtin(n)) {
         return None;
     }
     let defined = |n: &[u8]| cf.get(n).is_some() || is_builtin(n);
@@ -171,7 +180,10 @@ pub fn native(dir: &[u8]) -> Option<Vec<u8>> {
     if !master_cf_is_quiet(dir, &defined) {
         return None;
     }
-    let mut resolver = SecondaryResolver { cf: &cf, config_dir: dir };
+    let mut resolver = SecondaryResolver {
+        cf: &cf,
+        config_dir: dir,
+    };
     let mut out = Vec::new();
     for name in REQUESTED {
         let raw = match cf.get(name.as_bytes()) {
@@ -213,7 +225,9 @@ pub fn normalize_white_space(line: &[u8]) -> Vec<u8> {
 fn master_cf_is_quiet(dir: &[u8], defined: &dyn Fn(&[u8]) -> bool) -> bool {
     let mut path = dir.to_vec();
     path.extend_from_slice(b"/master.cf");
-    let Ok(data) = read_file(&path) else { return false };
+    let Ok(data) = read_file(&path) else {
+        return false;
+    };
     if data.contains(&0) {
         return false;
     }
@@ -224,7 +238,11 @@ fn master_cf_is_quiet(dir: &[u8], defined: &dyn Fn(&[u8]) -> bool) -> bool {
     }
     let flag = |f: &[u8]| matches!(f, b"y" | b"n" | b"-");
     let number = |f: &[u8], query: bool| {
-        let digits = if query { f.strip_suffix(b"?").unwrap_or(f) } else { f };
+        let digits = if query {
+            f.strip_suffix(b"?").unwrap_or(f)
+        } else {
+            f
+        };
         f == b"-" || (!digits.is_empty() && digits.iter().all(u8::is_ascii_digit))
     };
     for line in lines {
@@ -234,7 +252,10 @@ fn master_cf_is_quiet(dir: &[u8], defined: &dyn Fn(&[u8]) -> bool) -> bool {
             .filter(|f| !f.is_empty())
             .collect();
         if fields.len() < 8
-            || !matches!(fields[1], b"inet" | b"unix" | b"unix-dgram" | b"fifo" | b"pass")
+            || !matches!(
+                fields[1],
+                b"inet" | b"unix" | b"unix-dgram" | b"fifo" | b"pass"
+            )
             || !fields[2..5].iter().all(|f| flag(f))
             || !number(fields[5], true)
             || !number(fields[6], false)
@@ -253,11 +274,15 @@ fn master_cf_is_quiet(dir: &[u8], defined: &dyn Fn(&[u8]) -> bool) -> bool {
                 if arg.len() > 2 {
                     return false;
                 }
-                let Some(setting) = args.next() else { return false };
+                let Some(setting) = args.next() else {
+                    return false;
+                };
                 if setting.starts_with(b"{") {
                     return false;
                 }
-                let Some(eq) = setting.iter().position(|&b| b == b'=') else { return false };
+                let Some(eq) = setting.iter().position(|&b| b == b'=') else {
+                    return false;
+                };
                 let (name, value) = (&setting[..eq], &setting[eq + 1..]);
                 if !is_builtin(name) {
                     return false;
