@@ -58,7 +58,9 @@ impl Action {
 
     /// The action a word names, case-sensitively.
     pub fn from_word(word: &[u8]) -> Option<Action> {
-        Action::LISTED.into_iter().find(|a| a.word().as_bytes() == word)
+        Action::LISTED
+            .into_iter()
+            .find(|a| a.word().as_bytes() == word)
     }
 
     /// Actions that add an instance (EDIT_CMD_MASK_ADD).
@@ -161,7 +163,10 @@ fn fatal(text: impl Into<Vec<u8>>) -> ParseError {
 
 /// Parses argv (without argv[0]).  `on_verbose` runs at each -v, when upstream
 /// exports MAIL_VERBOSE.
-pub fn parse(args: &[Vec<u8>], mut on_verbose: impl FnMut()) -> std::result::Result<Invocation, ParseError> {
+pub fn parse(
+    args: &[Vec<u8>],
+    mut on_verbose: impl FnMut(),
+) -> std::result::Result<Invocation, ParseError> {
     let mut select_count = 0;
     let mut selection = Selection::Unspecified;
     let mut mode = Mode::None;
@@ -209,7 +214,10 @@ pub fn parse(args: &[Vec<u8>], mut on_verbose: impl FnMut()) -> std::result::Res
             } else if FLAGS.contains(&ch) {
                 None
             } else {
-                return Err(ParseError::Usage(Some(bfmt("invalid option -- '{}'", &[&[ch]]))));
+                return Err(ParseError::Usage(Some(bfmt(
+                    "invalid option -- '{}'",
+                    &[&[ch]],
+                ))));
             };
             match (ch, value) {
                 (b'a', _) => {
@@ -363,7 +371,10 @@ mod tests {
         let args: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
         match parse(&args, || {}) {
             Err(ParseError::Fatal(f)) => String::from_utf8(f.0).unwrap(),
-            Err(ParseError::Usage(c)) => format!("usage: {}", String::from_utf8(c.unwrap_or_default()).unwrap()),
+            Err(ParseError::Usage(c)) => format!(
+                "usage: {}",
+                String::from_utf8(c.unwrap_or_default()).unwrap()
+            ),
             Ok(i) => panic!("parsed: {i:?}"),
         }
     }
@@ -396,7 +407,10 @@ mod tests {
                 reverse: false
             }
         );
-        assert_eq!(err(&["--", "-l"]), "Specify exactly one of '-e', '-l', '-p', '-x'");
+        assert_eq!(
+            err(&["--", "-l"]),
+            "Specify exactly one of '-e', '-l', '-p', '-x'"
+        );
         assert_eq!(err(&["-l", "--", "foo"]), "Command not allowed with '-l'");
         assert_eq!(
             ok(&["-p", "--", "-v"]),
@@ -411,22 +425,55 @@ mod tests {
     #[test]
     fn getopt_complaints() {
         assert_eq!(err(&["-z"]), "usage: invalid option -- 'z'");
-        assert_eq!(err(&["-l", "-i"]), "usage: option requires an argument -- 'i'");
-        assert_eq!(err(&["-j"]), "Specify exactly one of '-e', '-l', '-p', '-x'");
+        assert_eq!(
+            err(&["-l", "-i"]),
+            "usage: option requires an argument -- 'i'"
+        );
+        assert_eq!(
+            err(&["-j"]),
+            "Specify exactly one of '-e', '-l', '-p', '-x'"
+        );
     }
 
     #[test]
     fn checks_in_upstream_order() {
-        assert_eq!(err(&["-a", "-i", "x", "-l", "-x"]), "Specity no more than one of '-a', '-g', '-i'");
-        assert_eq!(err(&["-l", "-p"]), "Specify exactly one of '-e', '-l', '-p', '-x'");
+        assert_eq!(
+            err(&["-a", "-i", "x", "-l", "-x"]),
+            "Specity no more than one of '-a', '-g', '-i'"
+        );
+        assert_eq!(
+            err(&["-l", "-p"]),
+            "Specify exactly one of '-e', '-l', '-p', '-x'"
+        );
         assert_eq!(err(&["-p"]), "Command required with '-p' or '-x' option");
-        assert_eq!(err(&["-p", "-R", "status"]), "The '-p' and '-e' options preclude the use of '-R'");
-        assert_eq!(err(&["-e", "init", "-I", "postfix-a"]), "Cannot assign instance name or group with '-e init'");
-        assert_eq!(err(&["-l", "-G", "g"]), "Cannot assign instance name or group without '-e assign'");
-        assert_eq!(err(&["-e", "assign", "-i", "-"]), "Specify new instance name or group with '-e assign'");
-        assert_eq!(err(&["-e", "enable", "-i", "-", "a=b"]), "Parameter overrides not valid with '-e enable'");
-        assert_eq!(err(&["-x", "-j", "true"]), "JSON output available only with '-l'");
-        assert_eq!(err(&["-I", "a", "-I", "b", "-z"]), "Specify at most one '-I' option");
+        assert_eq!(
+            err(&["-p", "-R", "status"]),
+            "The '-p' and '-e' options preclude the use of '-R'"
+        );
+        assert_eq!(
+            err(&["-e", "init", "-I", "postfix-a"]),
+            "Cannot assign instance name or group with '-e init'"
+        );
+        assert_eq!(
+            err(&["-l", "-G", "g"]),
+            "Cannot assign instance name or group without '-e assign'"
+        );
+        assert_eq!(
+            err(&["-e", "assign", "-i", "-"]),
+            "Specify new instance name or group with '-e assign'"
+        );
+        assert_eq!(
+            err(&["-e", "enable", "-i", "-", "a=b"]),
+            "Parameter overrides not valid with '-e enable'"
+        );
+        assert_eq!(
+            err(&["-x", "-j", "true"]),
+            "JSON output available only with '-l'"
+        );
+        assert_eq!(
+            err(&["-I", "a", "-I", "b", "-z"]),
+            "Specify at most one '-I' option"
+        );
         assert_eq!(
             err(&["-e", "Init"]),
             "Invalid '-e' edit action 'Init'. Specify 'create', 'destroy', 'import', 'deport', 'enable', 'disable', 'assign' or 'init'"

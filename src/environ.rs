@@ -12,7 +12,9 @@ pub const ROOT_PATH: &[u8] = b"/bin:/usr/bin:/sbin:/usr/sbin";
 /// Sets PATH to "$command_directory:" + the old PATH, or ROOT_PATH when it
 /// was empty or unset (prepend_command_path).
 pub fn prepend_command_path(command_dir: &[u8]) {
-    let old = std::env::var_os("PATH").map(bytes).filter(|p| !p.is_empty());
+    let old = std::env::var_os("PATH")
+        .map(bytes)
+        .filter(|p| !p.is_empty());
     let mut path = command_dir.to_vec();
     path.push(b':');
     path.extend_from_slice(old.as_deref().unwrap_or(ROOT_PATH));
@@ -43,8 +45,14 @@ pub fn split_with_braces(value: &[u8]) -> Vec<Vec<u8>> {
         let token = &value[start..i];
         if token.len() >= 2 && token[0] == b'{' && token[token.len() - 1] == b'}' {
             let inner = &token[1..token.len() - 1];
-            let s = inner.iter().position(|&b| !is_space(b)).unwrap_or(inner.len());
-            let e = inner.iter().rposition(|&b| !is_space(b)).map_or(s, |e| e + 1);
+            let s = inner
+                .iter()
+                .position(|&b| !is_space(b))
+                .unwrap_or(inner.len());
+            let e = inner
+                .iter()
+                .rposition(|&b| !is_space(b))
+                .map_or(s, |e| e + 1);
             out.push(inner[s..e.max(s)].to_vec());
         } else {
             out.push(token.to_vec());
@@ -82,7 +90,12 @@ mod tests {
     fn brace_groups_stay_whole() {
         assert_eq!(
             split_with_braces(b"A, B=1 { C = x y } D"),
-            vec![b"A".to_vec(), b"B=1".to_vec(), b"C = x y".to_vec(), b"D".to_vec()]
+            vec![
+                b"A".to_vec(),
+                b"B=1".to_vec(),
+                b"C = x y".to_vec(),
+                b"D".to_vec()
+            ]
         );
     }
 }

@@ -131,12 +131,18 @@ impl<'r> Expander<'r> {
     fn parse(&mut self, value: &[u8], out: &mut Vec<u8>) {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            self.error(bfmt("unreasonable macro call nesting: \"{}\"", &[next20(value, 0)]));
+            self.error(bfmt(
+                "unreasonable macro call nesting: \"{}\"",
+                &[next20(value, 0)],
+            ));
         }
         let mut vp = 0;
         while vp < value.len() && !self.stopped() {
             if value[vp] != b'$' {
-                let end = value[vp..].iter().position(|&b| b == b'$').map_or(value.len(), |p| vp + p);
+                let end = value[vp..]
+                    .iter()
+                    .position(|&b| b == b'$')
+                    .map_or(value.len(), |p| vp + p);
                 if !self.scan {
                     out.extend_from_slice(&value[vp..end]);
                 }
@@ -269,7 +275,11 @@ impl<'r> Expander<'r> {
             return None;
         }
         let equal = l == r;
-        Some(if equal == (op == b"==") { BVAL_TRUE.to_vec() } else { Vec::new() })
+        Some(if equal == (op == b"==") {
+            BVAL_TRUE.to_vec()
+        } else {
+            Vec::new()
+        })
     }
 
     /// mac_expand_callback for one `$name` or `${...}` body.
@@ -286,12 +296,17 @@ impl<'r> Expander<'r> {
         let mut op = 0u8;
         let lookup: Option<Vec<u8>>;
         if find_left_curly(text, &mut cp) {
-            let Some(value) = self.logical(text, &mut cp) else { return };
+            let Some(value) = self.logical(text, &mut cp) else {
+                return;
+            };
             lookup = Some(value);
             if cp < text.len() {
                 op = text[cp];
                 if op != b'?' && op != b':' {
-                    self.error(bfmt("\"?\" or \":\" expected at: \"...}>>>{}\"", &[next20(text, cp)]));
+                    self.error(bfmt(
+                        "\"?\" or \":\" expected at: \"...}>>>{}\"",
+                        &[next20(text, cp)],
+                    ));
                     return;
                 }
                 cp += 1;
@@ -335,7 +350,9 @@ impl<'r> Expander<'r> {
         let truthy = lookup.as_ref().is_some_and(|v| !v.is_empty());
         if op == b'?' {
             let iftrue = if find_left_curly(text, &mut cp) {
-                let Some(p) = self.curly_payload(text, &mut cp) else { return };
+                let Some(p) = self.curly_payload(text, &mut cp) else {
+                    return;
+                };
                 p
             } else {
                 let rest = text[cp..].to_vec();
@@ -350,7 +367,10 @@ impl<'r> Expander<'r> {
                 return;
             }
             if text[cp] != b':' {
-                self.error(bfmt("\":\" expected at: \"...{}}>>>{}\"", &[&iftrue, next20(text, cp)]));
+                self.error(bfmt(
+                    "\":\" expected at: \"...{}}>>>{}\"",
+                    &[&iftrue, next20(text, cp)],
+                ));
                 return;
             }
             cp += 1;
@@ -358,7 +378,9 @@ impl<'r> Expander<'r> {
         }
         if op == b':' {
             let iffalse = if find_left_curly(text, &mut cp) {
-                let Some(p) = self.curly_payload(text, &mut cp) else { return };
+                let Some(p) = self.curly_payload(text, &mut cp) else {
+                    return;
+                };
                 p
             } else {
                 let rest = text[cp..].to_vec();
@@ -369,7 +391,10 @@ impl<'r> Expander<'r> {
                 self.parse(&iffalse, out);
             }
             if cp < text.len() {
-                self.error(bfmt("unexpected input at: \"...{}}>>>{}\"", &[&iffalse, next20(text, cp)]));
+                self.error(bfmt(
+                    "unexpected input at: \"...{}}>>>{}\"",
+                    &[&iffalse, next20(text, cp)],
+                ));
                 return;
             }
         } else if op == 0 && truthy && !self.scan {
@@ -397,13 +422,19 @@ mod tests {
     }
 
     fn ex(text: &str, defs: &[(&str, &str)]) -> Result<String, ExpandError> {
-        let mut m = Map(defs.iter().map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec())).collect());
+        let mut m = Map(defs
+            .iter()
+            .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
+            .collect());
         expand(text.as_bytes(), &mut m).map(|v| String::from_utf8(v).unwrap())
     }
 
     fn warnings(r: Result<String, ExpandError>) -> Vec<String> {
         match r {
-            Err(ExpandError::Syntax(w)) => w.into_iter().map(|w| String::from_utf8(w).unwrap()).collect(),
+            Err(ExpandError::Syntax(w)) => w
+                .into_iter()
+                .map(|w| String::from_utf8(w).unwrap())
+                .collect(),
             other => panic!("expected a syntax error, got {other:?}"),
         }
     }
@@ -432,7 +463,10 @@ mod tests {
 
     #[test]
     fn syntax_errors_carry_postfix_warnings() {
-        assert_eq!(warnings(ex("${a", &[])), vec!["truncated macro reference: \"${a\""]);
+        assert_eq!(
+            warnings(ex("${a", &[])),
+            vec!["truncated macro reference: \"${a\""]
+        );
         assert_eq!(warnings(ex("x$", &[])), vec!["empty macro name: \"x$\""]);
         assert_eq!(
             warnings(ex("${a == b ?{x}:{y}}", &[])),
@@ -444,18 +478,27 @@ mod tests {
     fn self_reference_hits_the_nesting_limit() {
         let w = warnings(ex("$a", &[("a", "$b"), ("b", "$a")]));
         assert_eq!(w.len(), 1);
-        assert!(w[0].starts_with("unreasonable macro call nesting: "), "{w:?}");
+        assert!(
+            w[0].starts_with("unreasonable macro call nesting: "),
+            "{w:?}"
+        );
     }
 
     #[test]
     fn names_only_postfix_knows_are_reported() {
-        assert_eq!(ex("x$myhostname", &[]), Err(ExpandError::Unknown(b"myhostname".to_vec())));
+        assert_eq!(
+            ex("x$myhostname", &[]),
+            Err(ExpandError::Unknown(b"myhostname".to_vec()))
+        );
     }
 
     #[test]
     fn scan_lists_names_in_every_branch() {
         let names = referenced_names(b"${a?{$b}:{$c}} $d ${e:$f}").unwrap();
-        let names: Vec<_> = names.iter().map(|n| String::from_utf8_lossy(n).into_owned()).collect();
+        let names: Vec<_> = names
+            .iter()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .collect();
         assert_eq!(names, ["a", "b", "c", "d", "e", "f"]);
     }
 }

@@ -17,7 +17,11 @@ pub fn version_text() -> String {
     let mut s = format!(
         "# postmulti {} (Rust drop-in for Postfix postmulti), built against Postfix {}\n",
         env!("CARGO_PKG_VERSION"),
-        if BUILT_AGAINST.is_empty() { "(none found)" } else { BUILT_AGAINST }
+        if BUILT_AGAINST.is_empty() {
+            "(none found)"
+        } else {
+            BUILT_AGAINST
+        }
     );
     let mut last_origin = "";
     for (name, value, origin) in DEFAULTS {
@@ -48,7 +52,17 @@ pub fn handle(args: &[Vec<u8>]) -> Option<i32> {
         _ => return None,
     };
     let mut out = std::io::stdout().lock();
-    Some(if out.write_all(text.as_bytes()).and_then(|_| out.flush()).is_ok() { 0 } else { 1 })
+    Some(
+        if out
+            .write_all(text.as_bytes())
+            .and_then(|_| out.flush())
+            .is_ok()
+        {
+            0
+        } else {
+            1
+        },
+    )
 }
 
 #[cfg(test)]
@@ -61,7 +75,10 @@ mod tests {
         assert!(text.starts_with("# postmulti "));
         for (name, _, _) in DEFAULTS {
             let line = text.lines().find(|l| l.split(' ').next() == Some(name));
-            assert!(line.is_some_and(|l| l.starts_with(&format!("{name} ="))), "{name}");
+            assert!(
+                line.is_some_and(|l| l.starts_with(&format!("{name} ="))),
+                "{name}"
+            );
         }
     }
 

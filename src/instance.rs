@@ -59,7 +59,9 @@ impl Instance {
                 let ours: &[u8] = match &self.name {
                     _ if wanted.first() == Some(&b'/') => &self.config_dir,
                     None => &self.config_dir,
-                    Some(name) if !wanted.starts_with(NAME_PREFIX) && name.starts_with(NAME_PREFIX) => {
+                    Some(name)
+                        if !wanted.starts_with(NAME_PREFIX) && name.starts_with(NAME_PREFIX) =>
+                    {
                         &name[NAME_PREFIX.len()..]
                     }
                     Some(name) => name,
@@ -151,7 +153,12 @@ impl InstanceTable {
         self.claims.claim_instance(&inst)?;
         let mut at = self.instances.len();
         if *selection != Selection::Unspecified {
-            match self.instances.iter().skip(1).position(|i| i.is_selected(selection)) {
+            match self
+                .instances
+                .iter()
+                .skip(1)
+                .position(|i| i.is_selected(selection))
+            {
                 Some(pos) => at = pos + 1,
                 None if *selection != Selection::All => {
                     return Err(Fatal::new("No matching secondary instances"));
@@ -165,7 +172,12 @@ impl InstanceTable {
 
     /// The secondaries' configuration directories, space separated.
     pub fn secondary_list(&self) -> Vec<u8> {
-        let dirs: Vec<&[u8]> = self.instances.iter().skip(1).map(|i| i.config_dir.as_slice()).collect();
+        let dirs: Vec<&[u8]> = self
+            .instances
+            .iter()
+            .skip(1)
+            .map(|i| i.config_dir.as_slice())
+            .collect();
         dirs.join(&b' ')
     }
 }
@@ -203,9 +215,13 @@ mod tests {
     #[test]
     fn claims_conflict_with_upstream_words() {
         let mut c = Claims::default();
-        c.register(b"/etc/postfix", "shlib_directory", b"/x").unwrap();
-        c.register(b"/etc/postfix", "shlib_directory", b"/x").unwrap();
-        let err = c.register(b"/etc/postfix", "config_directory", b"/x").unwrap_err();
+        c.register(b"/etc/postfix", "shlib_directory", b"/x")
+            .unwrap();
+        c.register(b"/etc/postfix", "shlib_directory", b"/x")
+            .unwrap();
+        let err = c
+            .register(b"/etc/postfix", "config_directory", b"/x")
+            .unwrap_err();
         assert_eq!(
             String::from_utf8(err.0).unwrap(),
             "instance /etc/postfix, config_directory=/x conflicts with instance /etc/postfix, shlib_directory=/x"
@@ -226,11 +242,18 @@ mod tests {
             i.data_dir = format!("{d}d").into_bytes();
             i
         };
-        t.insert(mk("/a", "postfix-a"), &Selection::Unspecified).unwrap();
-        assert_eq!(t.insert(mk("/b", "postfix-b"), &Selection::Name(b"a".to_vec())).unwrap(), 1);
+        t.insert(mk("/a", "postfix-a"), &Selection::Unspecified)
+            .unwrap();
+        assert_eq!(
+            t.insert(mk("/b", "postfix-b"), &Selection::Name(b"a".to_vec()))
+                .unwrap(),
+            1
+        );
         assert_eq!(t.insert(mk("/c", "postfix-c"), &Selection::All).unwrap(), 1);
         assert_eq!(t.secondary_list(), b"/c /b /a".to_vec());
-        let err = t.insert(mk("/d", "postfix-d"), &Selection::Group(b"g".to_vec())).unwrap_err();
+        let err = t
+            .insert(mk("/d", "postfix-d"), &Selection::Group(b"g".to_vec()))
+            .unwrap_err();
         assert_eq!(err.0, b"No matching secondary instances".to_vec());
     }
 }

@@ -114,7 +114,12 @@ fn list(table: &InstanceTable, selection: &Selection, flags: Flags, json: bool) 
     stdout
         .write_all(&out)
         .and_then(|_| stdout.flush())
-        .map_err(|e| Fatal(bfmt("error writing output: {}", &[io_error_text(&e).as_bytes()])))
+        .map_err(|e| {
+            Fatal(bfmt(
+                "error writing output: {}",
+                &[io_error_text(&e).as_bytes()],
+            ))
+        })
 }
 
 /// printf's `%-Ns ` for bytes: left-justified in N columns, then a space.
@@ -181,7 +186,13 @@ fn each(
 
 /// Forks and runs one command for one instance; its exit status, or 1 when
 /// it was killed, -1 when it could not be started (run_user_command).
-fn run_user_command(inst: &Instance, kind: Kind, flags: Flags, argv: &[Vec<u8>], primary: &Primary) -> i32 {
+fn run_user_command(
+    inst: &Instance,
+    kind: Kind,
+    flags: Flags,
+    argv: &[Vec<u8>],
+    primary: &Primary,
+) -> i32 {
     // SAFETY: postmulti is single-threaded; the child only sets its
     // environment and execs, or reports and exits.
     match unsafe { fork() } {
@@ -203,7 +214,13 @@ fn run_user_command(inst: &Instance, kind: Kind, flags: Flags, argv: &[Vec<u8>],
 }
 
 /// In the child: the instance's environment, then exec (never returns).
-fn exec_for_instance(inst: &Instance, kind: Kind, flags: Flags, argv: &[Vec<u8>], primary: &Primary) -> ! {
+fn exec_for_instance(
+    inst: &Instance,
+    kind: Kind,
+    flags: Flags,
+    argv: &[Vec<u8>],
+    primary: &Primary,
+) -> ! {
     use crate::osstr::os;
     let set = |name: &str, value: &[u8]| std::env::set_var(name, os(value));
     set("MAIL_CONFIG", &inst.config_dir);
@@ -215,7 +232,10 @@ fn exec_for_instance(inst: &Instance, kind: Kind, flags: Flags, argv: &[Vec<u8>]
         set("data_directory", &inst.data_dir);
         set("multi_instance_name", inst.name.as_deref().unwrap_or(b""));
         set("multi_instance_group", inst.group.as_deref().unwrap_or(b""));
-        set("multi_instance_enable", if inst.enabled { b"yes" } else { b"no" });
+        set(
+            "multi_instance_enable",
+            if inst.enabled { b"yes" } else { b"no" },
+        );
         crate::environ::prepend_command_path(&primary.command_dir);
     }
     let mut argv = argv.to_vec();
@@ -224,7 +244,15 @@ fn exec_for_instance(inst: &Instance, kind: Kind, flags: Flags, argv: &[Vec<u8>]
     }
     let cargs: Vec<std::ffi::CString> = argv
         .iter()
-        .map(|a| std::ffi::CString::new(a.iter().copied().take_while(|&b| b != 0).collect::<Vec<u8>>()).unwrap_or_default())
+        .map(|a| {
+            std::ffi::CString::new(
+                a.iter()
+                    .copied()
+                    .take_while(|&b| b != 0)
+                    .collect::<Vec<u8>>(),
+            )
+            .unwrap_or_default()
+        })
         .collect();
     let err = execvp(&cargs[0], &cargs).unwrap_err();
     msg::fatal(&bfmt("execvp {}: {}", &[&argv[0], err.desc().as_bytes()]))
@@ -238,7 +266,10 @@ mod tests {
     fn json_quoting_matches_upstream() {
         let mut out = Vec::new();
         quote_for_json(&mut out, b"\x08\x0c\r\n\t\x00\x01\x1f ~\x7f\\\"\x80");
-        assert_eq!(out, b"\\b\\f\\r\\n\\t\\u0000\\u0001\\u001F ~\\u007F\\\\\\\"\x80".to_vec());
+        assert_eq!(
+            out,
+            b"\\b\\f\\r\\n\\t\\u0000\\u0001\\u001F ~\\u007F\\\\\\\"\x80".to_vec()
+        );
     }
 
     #[test]

@@ -31,7 +31,10 @@ pub struct Lock {
 pub fn acquire(config_dir: &[u8]) -> Result<Lock> {
     let path = os(config_dir);
     let meta = std::fs::metadata(path).map_err(|e| {
-        Fatal(bfmt("lock {}: {}", &[config_dir, crate::msg::io_error_text(&e).as_bytes()]))
+        Fatal(bfmt(
+            "lock {}: {}",
+            &[config_dir, crate::msg::io_error_text(&e).as_bytes()],
+        ))
     })?;
     if let Some(fd) = inherited_descriptor(meta.dev(), meta.ino()) {
         // SAFETY: the descriptor is open for the whole life of the process.
@@ -56,7 +59,12 @@ fn wait_for(fd: i32, config_dir: &[u8]) -> Result<()> {
         }
         match nix::errno::Errno::last() {
             nix::errno::Errno::EINTR => continue,
-            e => return Err(Fatal(bfmt("lock {}: {}", &[config_dir, e.desc().as_bytes()]))),
+            e => {
+                return Err(Fatal(bfmt(
+                    "lock {}: {}",
+                    &[config_dir, e.desc().as_bytes()],
+                )))
+            }
         }
     }
 }
@@ -70,7 +78,9 @@ fn inherited_descriptor(dev: u64, ino: u64) -> Option<i32> {
         .collect();
     fds.into_iter().find(|&fd| {
         fstat(fd).is_ok_and(|st| {
-            st.st_dev == dev && st.st_ino == ino && (st.st_mode & nix::libc::S_IFMT) == nix::libc::S_IFDIR
+            st.st_dev == dev
+                && st.st_ino == ino
+                && (st.st_mode & nix::libc::S_IFMT) == nix::libc::S_IFDIR
         })
     })
 }

@@ -117,17 +117,25 @@ fn select_existing(selection: &Selection, table: &InstanceTable) -> Result<usize
 
 /// Letters, digits and `!@%-_=+:./` only, and not empty (check_safe_name).
 fn is_safe_name(s: &[u8]) -> bool {
-    !s.is_empty() && s.iter().all(|&c| c.is_ascii_alphanumeric() || b"!@%-_=+:./".contains(&c))
+    !s.is_empty()
+        && s.iter()
+            .all(|&c| c.is_ascii_alphanumeric() || b"!@%-_=+:./".contains(&c))
 }
 
 /// Checks -I and -G values (check_name_assignments).
 fn check_name_assignments(a: &Assignment) -> Result<()> {
     if let Some(name) = a.name.as_deref().filter(|n| !n.is_empty()) {
         if !is_safe_name(name) {
-            return Err(Fatal(bfmt("Unsafe characters in new instance name: '{}'", &[name])));
+            return Err(Fatal(bfmt(
+                "Unsafe characters in new instance name: '{}'",
+                &[name],
+            )));
         }
         if name.contains(&b'/') {
-            return Err(Fatal(bfmt("Illegal '/' character in new instance name: '{}'", &[name])));
+            return Err(Fatal(bfmt(
+                "Illegal '/' character in new instance name: '{}'",
+                &[name],
+            )));
         }
         if !name.starts_with(NAME_PREFIX) {
             return Err(Fatal::new("New instance name must start with 'postfix-'"));
@@ -142,12 +150,18 @@ fn check_name_assignments(a: &Assignment) -> Result<()> {
 }
 
 /// Applies -I and -G where they change something; claims a new name (do_name_assignments).
-fn assign_names(target: &mut Instance, a: &Assignment, table: &mut InstanceTable) -> Result<Exports> {
+fn assign_names(
+    target: &mut Instance,
+    a: &Assignment,
+    table: &mut InstanceTable,
+) -> Result<Exports> {
     let mut exports = Exports::default();
     let nonempty = |v: &[u8]| (!v.is_empty()).then(|| v.to_vec());
     if let Some(name) = &a.name {
         if name.as_slice() != target.name.as_deref().unwrap_or(b"") {
-            table.claims.register(&target.config_dir, "multi_instance_name", name)?;
+            table
+                .claims
+                .register(&target.config_dir, "multi_instance_name", name)?;
             target.name = nonempty(name);
             exports.name = true;
         }
@@ -164,7 +178,10 @@ fn assign_names(target: &mut Instance, a: &Assignment, table: &mut InstanceTable
 /// The primary's path with its last component replaced by the -I name (make_private_path).
 fn make_private_path(param: &str, primary_value: &[u8], a: &Assignment) -> Result<Vec<u8>> {
     let Some(name) = a.name.as_deref().filter(|n| !n.is_empty()) else {
-        return Err(Fatal(bfmt("Missing {} parameter value", &[param.as_bytes()])));
+        return Err(Fatal(bfmt(
+            "Missing {} parameter value",
+            &[param.as_bytes()],
+        )));
     };
     if primary_value.first() != Some(&b'/') {
         return Err(Fatal(bfmt(
@@ -220,14 +237,20 @@ fn assign_new_parameter(new: &mut Instance, action: Action, arg: &[u8]) -> Resul
         }
     };
     if value.first() != Some(&b'/') {
-        return Err(Fatal(bfmt("Parameter setting '{}' is not an absolute path", &[name])));
+        return Err(Fatal(bfmt(
+            "Parameter setting '{}' is not an absolute path",
+            &[name],
+        )));
     }
     let mut end = value.len() - 1;
     while end > 0 && value[end] == b'/' {
         end -= 1;
     }
     if end == 0 {
-        return Err(Fatal(bfmt("Parameter setting '{}' is the root directory", &[name])));
+        return Err(Fatal(bfmt(
+            "Parameter setting '{}' is the root directory",
+            &[name],
+        )));
     }
     *target = value[..=end].to_vec();
     Ok(())
@@ -292,14 +315,28 @@ pub fn exec_helper(plan: &Plan, primary: &Primary) -> Fatal {
         set("multi_instance_directories", &plan.multi_dirs);
     }
     if plan.exports.name {
-        set("multi_instance_name", plan.target.name.as_deref().unwrap_or(b"-"));
+        set(
+            "multi_instance_name",
+            plan.target.name.as_deref().unwrap_or(b"-"),
+        );
     }
     if plan.exports.group {
-        set("multi_instance_group", plan.target.group.as_deref().unwrap_or(b"-"));
+        set(
+            "multi_instance_group",
+            plan.target.group.as_deref().unwrap_or(b"-"),
+        );
     }
     let mut cmd = primary.daemon_dir.clone();
     cmd.extend_from_slice(b"/postmulti-script");
-    let c = |b: &[u8]| CString::new(b.iter().copied().take_while(|&x| x != 0).collect::<Vec<u8>>()).unwrap_or_default();
+    let c = |b: &[u8]| {
+        CString::new(
+            b.iter()
+                .copied()
+                .take_while(|&x| x != 0)
+                .collect::<Vec<u8>>(),
+        )
+        .unwrap_or_default()
+    };
     let path = c(&cmd);
     let args = [path.clone(), c(b"-e"), c(plan.action.word().as_bytes())];
     let err = nix::unistd::execv(&path, &args).unwrap_err();
@@ -326,14 +363,21 @@ mod tests {
             name: Some(name.as_bytes().to_vec()),
             group: None,
         };
-        String::from_utf8(make_private_path("config_directory", primary.as_bytes(), &a).unwrap()).unwrap()
+        String::from_utf8(make_private_path("config_directory", primary.as_bytes(), &a).unwrap())
+            .unwrap()
     }
 
     #[test]
     fn private_paths_replace_the_last_component() {
         assert_eq!(private("/etc/postfix", "postfix-a"), "/etc/postfix-a");
-        assert_eq!(private("/var/spool/postfix/", "postfix-a"), "/var/spool/postfix/postfix-a");
-        assert_eq!(private("/var/spool//postfix", "postfix-a"), "/var/spool/postfix-a");
+        assert_eq!(
+            private("/var/spool/postfix/", "postfix-a"),
+            "/var/spool/postfix/postfix-a"
+        );
+        assert_eq!(
+            private("/var/spool//postfix", "postfix-a"),
+            "/var/spool/postfix-a"
+        );
         assert_eq!(private("/postfix", "postfix-a"), "/postfix/postfix-a");
         assert_eq!(private("/", "postfix-a"), "/postfix-a");
         assert_eq!(private("//x", "postfix-a"), "/postfix-a");
@@ -343,17 +387,32 @@ mod tests {
     fn parameter_settings_are_checked_like_upstream() {
         let mut i = Instance::default();
         let e = |r: Result<()>| String::from_utf8(r.unwrap_err().0).unwrap();
-        assert_eq!(e(assign_new_parameter(&mut i, Action::Create, b"x")), "Malformed parameter setting 'x'");
         assert_eq!(
-            e(assign_new_parameter(&mut i, Action::Import, b"queue_directory=/q")),
+            e(assign_new_parameter(&mut i, Action::Create, b"x")),
+            "Malformed parameter setting 'x'"
+        );
+        assert_eq!(
+            e(assign_new_parameter(
+                &mut i,
+                Action::Import,
+                b"queue_directory=/q"
+            )),
             "Parameter 'queue_directory' not valid with action import"
         );
         assert_eq!(
-            e(assign_new_parameter(&mut i, Action::Create, b"data_directory=d")),
+            e(assign_new_parameter(
+                &mut i,
+                Action::Create,
+                b"data_directory=d"
+            )),
             "Parameter setting 'data_directory' is not an absolute path"
         );
         assert_eq!(
-            e(assign_new_parameter(&mut i, Action::Create, b"data_directory=//")),
+            e(assign_new_parameter(
+                &mut i,
+                Action::Create,
+                b"data_directory=//"
+            )),
             "Parameter setting 'data_directory' is the root directory"
         );
         assign_new_parameter(&mut i, Action::Create, b"queue_directory=/q/x//").unwrap();
@@ -369,9 +428,18 @@ mod tests {
             })
             .map_err(|f| String::from_utf8(f.0).unwrap())
         };
-        assert_eq!(chk("postfix-a b"), Err("Unsafe characters in new instance name: 'postfix-a b'".into()));
-        assert_eq!(chk("postfix-a/b"), Err("Illegal '/' character in new instance name: 'postfix-a/b'".into()));
-        assert_eq!(chk("mta"), Err("New instance name must start with 'postfix-'".into()));
+        assert_eq!(
+            chk("postfix-a b"),
+            Err("Unsafe characters in new instance name: 'postfix-a b'".into())
+        );
+        assert_eq!(
+            chk("postfix-a/b"),
+            Err("Illegal '/' character in new instance name: 'postfix-a/b'".into())
+        );
+        assert_eq!(
+            chk("mta"),
+            Err("New instance name must start with 'postfix-'".into())
+        );
         assert_eq!(chk(""), Ok(()));
         assert_eq!(chk("postfix-a"), Ok(()));
     }

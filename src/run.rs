@@ -54,7 +54,10 @@ pub fn check_shared_directories(p: &Primary) -> Result<Claims> {
                 )))
             }
             Ok(m) if !m.is_dir() => {
-                return Err(Fatal(bfmt("{} = '{}' is not a directory", &[name.as_bytes(), value])));
+                return Err(Fatal(bfmt(
+                    "{} = '{}' is not a directory",
+                    &[name.as_bytes(), value],
+                )));
             }
             Ok(_) => {}
         }
@@ -81,10 +84,16 @@ fn run(args: Vec<Vec<u8>>) -> Result<i32> {
     let mut primary = load_primary(&config_dir)?;
     if let Some(env_dir) = std::env::var_os("MAIL_CONFIG").map(bytes) {
         if env_dir != default_str("config_directory").as_bytes() {
-            return Err(Fatal(bfmt("Non-default configuration directory: MAIL_CONFIG={}", &[&env_dir])));
+            return Err(Fatal(bfmt(
+                "Non-default configuration directory: MAIL_CONFIG={}",
+                &[&env_dir],
+            )));
         }
     }
-    let Invocation { command, verbose: _ } = command::parse(&args[1..], || std::env::set_var("MAIL_VERBOSE", ""))
+    let Invocation {
+        command,
+        verbose: _,
+    } = command::parse(&args[1..], || std::env::set_var("MAIL_VERBOSE", ""))
         .map_err(|e| command::into_fatal(e, msg::progname()))?;
     // Life-cycle commands hold the lock from here on, and read everything anew under it.
     let _lock = match command {

@@ -100,7 +100,9 @@ fn main() {
         writeln!(out, "    ({name:?}, {value:?}, {origin:?}),").unwrap();
     }
     out.push_str("];\n\n");
-    out.push_str("/// Names of the built-in parameters of the Postfix seen at build time, sorted.\n");
+    out.push_str(
+        "/// Names of the built-in parameters of the Postfix seen at build time, sorted.\n",
+    );
     out.push_str("pub const BUILTIN_NAMES: &[&str] = &[\n");
     if let Some(m) = &installed {
         for name in m.keys() {
