@@ -1,0 +1,117 @@
+//! Real Postfix daemons, driven through `postfix start|status|stop` and the
+//! multi_instance_wrapper (`${command_directory}/postmulti -p --`) set by the
+//! real `postmulti -e init`, so through OUR binary bind-mounted over
+//! /usr/sbin/postmulti. The daemons die with the sandbox's pid namespace and
+//! listen on its loopback only.
+//!
+//! Excluded from the comparison: pid numbers in "PID: N" messages
+//! (mask_pids), postfix-script's timing-dependent "waiting for the Postfix
+//! mail system to terminate" lines (drop_waiting_lines), and the content of master.pid / master.lock (VOLATILE_CONTENT
+//! in common); syslog (there is no /dev/log in the sandbox).
+mod common;
+use common::*;
+
+/// Which instances have a running master, per config directory.
+const MASTERS: &str = r#"
+for d in /etc/postfix /etc/postfix-a /etc/postfix-b; do
+    if postfix -c $d status >/dev/null 2>&1; then echo "$d running"; else echo "$d stopped"; fi
+done
+pids=$(pgrep -x master | wc -l); echo "masters: $pids"
+"#;
+
+/// Wait (bounded) until no master process is left, then report.
+const WAIT_NO_MASTER: &str = r#"
+for i in $(seq 100); do pgrep -x master >/dev/null || break; sleep 0.1; done
+echo "masters left: $(pgrep -x master | wc -l)"
+"#;
+
+fn instances() -> Scenario {
+    Scenario::two_secondaries_a_enabled()
+        .normalize(mask_pids)
+        .normalize(drop_waiting_lines)
+}
+
+#[test]
+fn postfix_start_starts_the_enabled_instances() {
+    let c = instances().check(MASTERS).run_shell("postfix start");
+    c.assert_same().assert_status(0).assert_stdout("").assert_stderr(
+        "postfix/postfix-script: starting the Postfix mail system\npostfix-a/postfix-script: starting the Postfix mail system\n",
+    );
+    c.assert_checks("/etc/postfix running\n/etc/postfix-a running\n/etc/postfix-b stopped\nmasters: 2\n[check 0: exit 0]\n");
+    // The pid files of the two started instances were written.
+    for f in [
+        "/var/spool/postfix/pid/master.pid",
+        "/var/spool/postfix-a/pid/master.pid",
+    ] {
+        assert!(c.ours.file(f).is_some(), "{f} not written by ours");
+    }
+    assert!(c.ours.file("/var/spool/postfix-b/pid/master.pid").is_none());
+}
+
+#[test]
+fn postfix_status_reports_every_instance() {
+    instances()
+        .setup("postfix start")
+        .run_shell("postfix status")
+        .assert_same()
+        .assert_status(1) // postfix-b is not running
+        .assert_stderr(
+            "postfix/postfix-script: the Postfix mail system is running: PID: <pid>\n\
+             postfix-a/postfix-script: the Postfix mail system is running: PID: <pid>\n\
+             postfix-b/postfix-script: the Postfix mail system is not running\n",
+        );
+}
+
+#[test]
+fn postfix_stop_stops_in_reverse_order() {
+    let c = instances()
+        .setup("postfix start")
+        .check(WAIT_NO_MASTER)
+        .check(MASTERS)
+        .run_shell("postfix stop");
+    c.assert_same().assert_status(0).assert_stderr(
+        "postfix-a/postfix-script: stopping the Postfix mail system\npostfix/postfix-script: stopping the Postfix mail system\n",
+    );
+    c.assert_checks(
+        "masters left: 0\n[check 0: exit 0]\n/etc/postfix stopped\n/etc/postfix-a stopped\n/etc/postfix-b stopped\nmasters: 0\n[check 1: exit 0]\n",
+    );
+}
+
+#[test]
+fn postfix_reload_reaches_the_enabled_instances() {
+    instances()
+        .setup("postfix start")
+        .check(MASTERS)
+        .run_shell("postfix reload")
+        .assert_same()
+        .assert_status(0);
+}
+
+#[test]
+fn postfix_start_twice_fails_for_running_instances() {
+    instances()
+        .setup("postfix start")
+        .run_shell("postfix start")
+        .assert_same();
+}
+
+#[test]
+fn postmulti_p_start_by_group() {
+    instances()
+        .check(MASTERS)
+        .run(&["-g", "g1", "-p", "start"])
+        .assert_same()
+        .assert_status(0);
+}
+
+#[test]
+fn start_stop_start_cycle() {
+    instances()
+        .check(MASTERS)
+        // Wait for the masters to be gone before starting again: otherwise
+        // postfix-script may print "waiting for the Postfix mail system to
+        // terminate", depending on timing.
+        .run_shell(&format!("postfix start && postfix stop && {{ {WAIT_NO_MASTER} }} >/dev/null && postfix start; echo \"exit $?\""))
+        .assert_same()
+        .assert_stdout("exit 0\n");
+}

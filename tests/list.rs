@@ -1,0 +1,512 @@
+//! `postmulti -l`: listing instances, selection, and how instances are read
+//! from the primary's multi_instance_directories and each secondary main.cf.
+mod common;
+use common::*;
+
+const P: &str = "-               -               y         /etc/postfix\n";
+const A: &str = "postfix-a       g1              n         /etc/postfix-a\n";
+const A_ON: &str = "postfix-a       g1              y         /etc/postfix-a\n";
+const B: &str = "postfix-b       -               n         /etc/postfix-b\n";
+
+fn lists(sc: Scenario, args: &[&str], stdout: &str, stderr: &str) {
+    sc.run(args)
+        .assert_same()
+        .assert_status(0)
+        .assert_stdout(stdout)
+        .assert_stderr(stderr);
+}
+
+#[test]
+fn single_instance_lists_the_primary_enabled() {
+    lists(Scenario::new(), &["-l"], P, "");
+}
+
+#[test]
+fn single_instance_with_enable_no_is_still_enabled() {
+    lists(
+        Scenario::new().main_cf_append("/etc/postfix/main.cf", "multi_instance_enable = no"),
+        &["-l"],
+        P,
+        "",
+    );
+}
+
+#[test]
+fn primary_and_two_secondaries() {
+    lists(
+        Scenario::two_secondaries(),
+        &["-l"],
+        &format!("{P}{A}{B}"),
+        "",
+    );
+}
+
+#[test]
+fn enabled_secondary() {
+    lists(
+        Scenario::two_secondaries_a_enabled(),
+        &["-l"],
+        &format!("{P}{A_ON}{B}"),
+        "",
+    );
+}
+
+#[test]
+fn all_explicitly() {
+    lists(
+        Scenario::two_secondaries(),
+        &["-l", "-a"],
+        &format!("{P}{A}{B}"),
+        "",
+    );
+}
+
+#[test]
+fn reversed() {
+    lists(
+        Scenario::two_secondaries(),
+        &["-l", "-R"],
+        &format!("{B}{A}{P}"),
+        "",
+    );
+}
+
+#[test]
+fn reversed_twice_is_forward() {
+    lists(
+        Scenario::two_secondaries(),
+        &["-l", "-R", "-R"],
+        &format!("{P}{A}{B}"),
+        "",
+    );
+}
+
+#[test]
+fn primary_disabled_in_multi_instance_mode() {
+    lists(
+        Scenario::two_secondaries().setup("postconf -e multi_instance_enable=no"),
+        &["-l"],
+        &format!("-               -               n         /etc/postfix\n{A}{B}"),
+        "",
+    );
+}
+
+#[test]
+fn by_group() {
+    lists(Scenario::two_secondaries(), &["-l", "-g", "g1"], A, "");
+}
+
+#[test]
+fn by_group_no_match() {
+    lists(Scenario::two_secondaries(), &["-l", "-g", "nosuch"], "", "");
+}
+
+#[test]
+fn by_full_name() {
+    lists(
+        Scenario::two_secondaries(),
+        &["-l", "-i", "postfix-b"],
+        B,
+        "",
+    );
+}
+
+#[test]
+fn by_suffix_without_postfix_prefix() {
+    lists(Scenario::two_secondaries(), &["-l", "-i", "a"], A, "");
+}
+
+#[test]
+fn by_config_directory() {
+    lists(
+        Scenario::two_secondaries(),
+        &["-l", "-i", "/etc/postfix-b"],
+        B,
+        "",
+    );
+}
+
+#[test]
+fn config_directory_with_trailing_slash_does_not_match() {
+    lists(
+        Scenario::two_secondaries(),
+        &["-l", "-i", "/etc/postfix-b/"],
+        "",
+        "",
+    );
+}
+
+#[test]
+fn primary_by_dash() {
+    lists(Scenario::two_secondaries(), &["-l", "-i", "-"], P, "");
+}
+
+#[test]
+fn primary_by_config_directory() {
+    lists(
+        Scenario::two_secondaries(),
+        &["-l", "-i", "/etc/postfix"],
+        P,
+        "",
+    );
+}
+
+#[test]
+fn bare_postfix_matches_nothing() {
+    lists(
+        Scenario::two_secondaries(),
+        &["-l", "-i", "postfix"],
+        "",
+        "",
+    );
+}
+
+#[test]
+fn empty_name_matches_nothing() {
+    lists(Scenario::two_secondaries(), &["-l", "-i", ""], "", "");
+}
+
+#[test]
+fn no_match_prints_nothing_and_exits_0() {
+    lists(
+        Scenario::two_secondaries(),
+        &["-l", "-i", "postfix-zzz"],
+        "",
+        "",
+    );
+}
+
+#[test]
+fn nameless_secondary_selected_by_path() {
+    lists(
+        Scenario::two_secondaries().setup("postmulti -i postfix-b -I - -e assign"),
+        &["-l", "-i", "/etc/postfix-b"],
+        "-               -               n         /etc/postfix-b\n",
+        "",
+    );
+}
+
+#[test]
+fn nameless_secondary_not_selected_by_basename() {
+    lists(
+        Scenario::two_secondaries().setup("postmulti -i postfix-b -I - -e assign"),
+        &["-l", "-i", "postfix-b"],
+        "",
+        "",
+    );
+}
+
+#[test]
+fn name_without_postfix_prefix_matches_itself() {
+    lists(
+        Scenario::two_secondaries().main_cf_append("/etc/postfix-b/main.cf", "multi_instance_name = mta"),
+        &["-l", "-i", "mta"],
+        "mta             -               n         /etc/postfix-b\n",
+        "/usr/sbin/postconf: warning: /etc/postfix-b/main.cf, line 698: overriding earlier entry: multi_instance_name=postfix-b\n",
+    );
+}
+
+#[test]
+fn long_names_and_groups_overflow_their_columns() {
+    lists(
+        Scenario::two_secondaries().setup(
+            "postmulti -i postfix-a -I postfix-a-very-long-name-here -G group-name-longer-than-15 -e assign",
+        ),
+        &["-l"],
+        &format!("{P}postfix-a-very-long-name-here group-name-longer-than-15 n         /etc/postfix-a\n{B}"),
+        "",
+    );
+}
+
+#[test]
+fn name_with_a_space() {
+    Scenario::two_secondaries()
+        .main_cf_append("/etc/postfix-a/main.cf", "multi_instance_name = x y")
+        .run(&["-l"])
+        .assert_same();
+}
+
+#[test]
+fn secondary_enable_uppercase_yes() {
+    Scenario::two_secondaries()
+        .main_cf_append("/etc/postfix-a/main.cf", "multi_instance_enable = YES")
+        .run(&["-l"])
+        .assert_same()
+        .assert_stdout(format!("{P}{A_ON}{B}"));
+}
+
+#[test]
+fn secondary_enable_mixed_case_no() {
+    Scenario::two_secondaries_a_enabled()
+        .main_cf_append("/etc/postfix-a/main.cf", "multi_instance_enable = No")
+        .run(&["-l"])
+        .assert_same()
+        .assert_stdout(format!("{P}{A}{B}"));
+}
+
+#[test]
+fn secondary_enable_maybe_is_fatal() {
+    Scenario::two_secondaries()
+        .main_cf_append("/etc/postfix-a/main.cf", "multi_instance_enable = maybe")
+        .run(&["-l"])
+        .assert_same()
+        .assert_status(1)
+        .assert_stdout("")
+        .assert_stderr(
+            "postmulti: fatal: Unexpected /etc/postfix-a/main.cf entry: multi_instance_enable = maybe\n",
+        );
+}
+
+#[test]
+fn secondary_enable_from_a_macro() {
+    Scenario::two_secondaries()
+        .setup("sed -i '/^multi_instance_enable/d' /etc/postfix-a/main.cf")
+        .main_cf_append(
+            "/etc/postfix-a/main.cf",
+            "on = yes\nmulti_instance_enable = $on",
+        )
+        .run(&["-l"])
+        .assert_same();
+}
+
+#[test]
+fn secondary_directory_missing() {
+    Scenario::two_secondaries()
+        .setup("postconf -e multi_instance_directories=/etc/postfix-a,/etc/postfix-missing")
+        .run(&["-l"])
+        .assert_same()
+        .assert_status(1)
+        .assert_stdout("")
+        .assert_stderr(
+            "/usr/sbin/postconf: fatal: open /etc/postfix-missing/main.cf: No such file or directory\n\
+             postmulti: fatal: Failed to obtain all required /etc/postfix-missing/main.cf parameters\n",
+        );
+}
+
+#[test]
+fn secondary_main_cf_unused_and_undefined_parameters_warn() {
+    // Several "unused parameter" warnings come in hash order, which Postfix
+    // randomizes per run: compare sorted.
+    Scenario::two_secondaries()
+        .main_cf_append("/etc/postfix-a/main.cf", "foo_bar = 1\nbaz = $undefined")
+        .normalize(sort_lines)
+        .run(&["-l"])
+        .assert_same()
+        .assert_status(0)
+        .assert_stdout(format!("{P}{A}{B}"))
+        .assert_stderr(
+            "/usr/sbin/postconf: warning: /etc/postfix-a/main.cf: undefined parameter: undefined\n\
+             /usr/sbin/postconf: warning: /etc/postfix-a/main.cf: unused parameter: baz=$undefined\n\
+             /usr/sbin/postconf: warning: /etc/postfix-a/main.cf: unused parameter: foo_bar=1\n",
+        );
+}
+
+#[test]
+fn secondary_main_cf_undefined_then_unused_warning_order() {
+    // With a single unused parameter the order is deterministic: undefined first.
+    Scenario::two_secondaries()
+        .main_cf_append("/etc/postfix-a/main.cf", "baz = $undefined")
+        .run(&["-l"])
+        .assert_same()
+        .assert_stderr(
+            "/usr/sbin/postconf: warning: /etc/postfix-a/main.cf: undefined parameter: undefined\n\
+             /usr/sbin/postconf: warning: /etc/postfix-a/main.cf: unused parameter: baz=$undefined\n",
+        );
+}
+
+#[test]
+fn secondary_master_cf_missing_warns() {
+    Scenario::two_secondaries()
+        .setup("rm /etc/postfix-a/master.cf")
+        .run(&["-l"])
+        .assert_same()
+        .assert_stderr("/usr/sbin/postconf: warning: open /etc/postfix-a/master.cf: No such file or directory\n");
+}
+
+#[test]
+fn secondary_main_cf_syntax_error() {
+    Scenario::two_secondaries()
+        .main_cf_append("/etc/postfix-b/main.cf", "bogus line")
+        .run(&["-l"])
+        .assert_same()
+        .assert_status(1);
+}
+
+#[test]
+fn secondary_queue_directory_from_macro() {
+    Scenario::two_secondaries()
+        .main_cf_append(
+            "/etc/postfix-b/main.cf",
+            "qbase = /var/spool\nqueue_directory = ${qbase}/postfix-b",
+        )
+        .run(&["-l"])
+        .assert_same();
+}
+
+#[test]
+fn two_instances_claiming_the_same_queue_directory() {
+    Scenario::two_secondaries()
+        .main_cf_append("/etc/postfix-a/main.cf", "queue_directory = /var/spool/postfix-b")
+        .run(&["-l"])
+        .assert_same()
+        .assert_status(1)
+        .assert_stderr(
+            "/usr/sbin/postconf: warning: /etc/postfix-a/main.cf, line 699: overriding earlier entry: queue_directory=/var/spool/postfix-a\n\
+             postmulti: fatal: instance /etc/postfix-b, queue_directory=/var/spool/postfix-b conflicts with instance /etc/postfix-a, queue_directory=/var/spool/postfix-b\n",
+        );
+}
+
+#[test]
+fn secondary_claiming_the_primary_queue_directory() {
+    Scenario::two_secondaries()
+        .main_cf_append(
+            "/etc/postfix-a/main.cf",
+            "queue_directory = /var/spool/postfix",
+        )
+        .run(&["-l"])
+        .assert_same()
+        .assert_status(1);
+}
+
+#[test]
+fn secondary_data_directory_is_its_queue_directory() {
+    Scenario::two_secondaries()
+        .main_cf_append(
+            "/etc/postfix-a/main.cf",
+            "data_directory = /var/spool/postfix-a",
+        )
+        .run(&["-l"])
+        .assert_same()
+        .assert_status(1);
+}
+
+#[test]
+fn two_secondaries_with_the_same_name() {
+    Scenario::two_secondaries()
+        .main_cf_append("/etc/postfix-a/main.cf", "multi_instance_name = postfix-b")
+        .run(&["-l"])
+        .assert_same()
+        .assert_status(1)
+        .assert_stderr(
+            "/usr/sbin/postconf: warning: /etc/postfix-a/main.cf, line 699: overriding earlier entry: multi_instance_name=postfix-a\n\
+             postmulti: fatal: instance /etc/postfix-b, multi_instance_name=postfix-b conflicts with instance /etc/postfix-a, multi_instance_name=postfix-b\n",
+        );
+}
+
+#[test]
+fn two_nameless_secondaries_do_not_conflict() {
+    Scenario::two_secondaries()
+        .setup("postmulti -i postfix-a -I - -e assign")
+        .setup("postmulti -i postfix-b -I - -e assign")
+        .run(&["-l"])
+        .assert_same()
+        .assert_status(0);
+}
+
+#[test]
+fn secondary_config_directory_is_the_primary_one() {
+    // Surprising but true: no conflict, the primary is listed twice.
+    lists(
+        Scenario::two_secondaries()
+            .setup("postconf -e multi_instance_directories=/etc/postfix-a,/etc/postfix"),
+        &["-l"],
+        &format!("{P}{A}{P}"),
+        "",
+    );
+}
+
+#[test]
+fn duplicate_directory_is_listed_twice() {
+    // Surprising but true: the reference does not see a conflict.
+    lists(
+        Scenario::two_secondaries()
+            .setup("postconf -e 'multi_instance_directories=/etc/postfix-a /etc/postfix-a'"),
+        &["-l"],
+        &format!("{P}{A}{A}"),
+        "",
+    );
+}
+
+#[test]
+fn commas_and_extra_spaces_in_multi_instance_directories() {
+    lists(
+        Scenario::two_secondaries().setup(
+            "postconf -e 'multi_instance_directories=  /etc/postfix-b,,  /etc/postfix-a , '",
+        ),
+        &["-l"],
+        &format!("{P}{B}{A}"),
+        "",
+    );
+}
+
+#[test]
+fn multi_instance_directories_continued_on_the_next_line() {
+    lists(
+        Scenario::two_secondaries()
+            .setup("sed -i '/^multi_instance_directories/d' /etc/postfix/main.cf")
+            .main_cf_append(
+                "/etc/postfix/main.cf",
+                "multi_instance_directories = /etc/postfix-b\n\t/etc/postfix-a",
+            ),
+        &["-l"],
+        &format!("{P}{B}{A}"),
+        "",
+    );
+}
+
+#[test]
+fn multi_instance_directories_from_macros() {
+    Scenario::two_secondaries()
+        .setup("sed -i '/^multi_instance_directories/d' /etc/postfix/main.cf")
+        .main_cf_append(
+            "/etc/postfix/main.cf",
+            "base = /etc\nmulti_instance_directories = ${base}/postfix-a $(base)/postfix-b ${undefined?/nowhere} ${base:/etc/postfix-b}",
+        )
+        .run(&["-l"])
+        .assert_same();
+}
+
+#[test]
+fn relative_directory_in_multi_instance_directories() {
+    Scenario::two_secondaries()
+        .setup("postconf -e 'multi_instance_directories=etc/postfix-a'")
+        .run(&["-l"])
+        .assert_same();
+}
+
+#[test]
+fn debian_init_script_parses_l_a() {
+    // /etc/init.d/postfix: postmulti -l -a | awk '($3=="y") { print $4 }'
+    Scenario::two_secondaries_a_enabled()
+        .run_shell("postmulti -l -a | awk '($3==\"y\") { print $4 }'")
+        .assert_same()
+        .assert_stdout("/etc/postfix\n/etc/postfix-a\n");
+}
+
+#[test]
+fn stdout_closed_early_by_head() {
+    Scenario::two_secondaries()
+        .run_shell("postmulti -l | head -1; echo \"${PIPESTATUS[@]}\"")
+        .assert_same();
+}
+
+#[test]
+fn stdout_write_error() {
+    Scenario::new()
+        .run_shell("postmulti -l > /dev/full; echo $?")
+        .assert_same();
+}
+
+#[test]
+fn verbose_listing() {
+    Scenario::two_secondaries().run(&["-l", "-v"]).assert_same();
+}
+
+#[test]
+fn non_utf8_instance_directory() {
+    Scenario::two_secondaries()
+        .setup("postmulti -I postfix-e -e create config_directory=$'/etc/postfix-\\xe9' queue_directory=$'/var/spool/postfix-\\xe9' data_directory=$'/var/lib/postfix-\\xe9'")
+        .run(&["-l"])
+        .assert_same()
+        .assert_stdout(b"-               -               y         /etc/postfix\npostfix-a       g1              n         /etc/postfix-a\npostfix-b       -               n         /etc/postfix-b\npostfix-e       -               n         /etc/postfix-\xe9\n");
+}
