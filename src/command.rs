@@ -335,7 +335,7 @@ pub fn parse(
             assignment,
             params: operands,
         },
-        Mode::None => unreachable!("mode_count == 1 implies a mode"),
+        Mode::None => return Err(fatal("Specify exactly one of '-e', '-l', '-p', '-x'")),
     };
     Ok(Invocation { command, verbose })
 }

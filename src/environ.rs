@@ -3,7 +3,8 @@
 
 use std::ffi::OsString;
 
-use crate::maincf::is_space;
+use crate::maincf::{is_space, split_nameval};
+use crate::msg::{bfmt, Fatal};
 use crate::osstr::{bytes, os};
 
 /// Postfix's PATH for a process that has none (ROOT_PATH).
@@ -62,8 +63,9 @@ pub fn split_with_braces(value: &[u8]) -> Vec<Vec<u8>> {
 }
 
 /// The environment kept by import_environment: named variables that are set,
-/// and NAME=value entries, in list order (clean_env).
-pub fn cleaned(import: &[Vec<u8>]) -> Vec<(OsString, OsString)> {
+/// and `NAME=value` entries (split as split_nameval does), in list order
+/// (clean_env); a malformed entry is upstream's fatal error.
+pub fn cleaned(import: &[Vec<u8>]) -> Result<Vec<(OsString, OsString)>, Fatal> {
     let mut kept: Vec<(OsString, OsString)> = Vec::new();
     let mut put = |name: &[u8], value: OsString| {
         let name = os(name).to_os_string();
@@ -73,18 +75,28 @@ pub fn cleaned(import: &[Vec<u8>]) -> Vec<(OsString, OsString)> {
         }
     };
     for entry in import {
-        if let Some(eq) = entry.iter().position(|&b| b == b'=') {
-            put(&entry[..eq], os(&entry[eq + 1..]).to_os_string());
+        if entry.contains(&b'=') {
+            let (name, value) = split_nameval(entry)
+                .map_err(|why| Fatal(bfmt("clean_env: {} in: {}", &[why.as_bytes(), entry])))?;
+            put(name, os(value).to_os_string());
         } else if let Some(value) = std::env::var_os(os(entry)) {
             put(entry, value);
         }
     }
-    kept
+    Ok(kept)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn name_value_entries_are_split_like_split_nameval() {
+        let kept = cleaned(&[b"A = 1".to_vec(), b"B=2".to_vec()]).unwrap();
+        assert_eq!(kept, vec![("A".into(), "1".into()), ("B".into(), "2".into())]);
+        let err = cleaned(&[b"=x".to_vec()]).unwrap_err();
+        assert_eq!(err.0, b"clean_env: missing attribute name in: =x".to_vec());
+    }
 
     #[test]
     fn brace_groups_stay_whole() {

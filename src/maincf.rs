@@ -124,7 +124,11 @@ impl MainCf {
             .iter()
             .map(|(n, v)| (n.to_vec(), v.to_vec()))
             .collect();
-        for line in logical_lines(path, data, warnings) {
+        for mut line in logical_lines(path, data, warnings) {
+            // C string functions end the line at its first NUL byte.
+            if let Some(nul) = line.text.iter().position(|&b| b == 0) {
+                line.text.truncate(nul);
+            }
             match split_nameval(&line.text) {
                 Ok((name, value)) => {
                     if let Some(old) = params.insert(name.to_vec(), value.to_vec()) {
@@ -273,6 +277,14 @@ mod tests {
         let mut w = Vec::new();
         let cf = MainCf::parse(b"p", b"n\xff = v\xfe\n", &[], &mut w).unwrap();
         assert_eq!(cf.get(b"n\xff"), Some(&b"v\xfe"[..]));
+    }
+
+    #[test]
+    fn a_nul_byte_ends_the_line_as_in_c() {
+        let mut w = Vec::new();
+        let cf = MainCf::parse(b"p", b"a = x\0y\nb = 1\n", &[], &mut w).unwrap();
+        assert_eq!(cf.get(b"a"), Some(&b"x"[..]));
+        assert_eq!(cf.get(b"b"), Some(&b"1"[..]));
     }
 
     #[test]

@@ -294,7 +294,10 @@ fn assign_new_parameters(
 /// it (export_helper_environment, then execl).
 pub fn exec_helper(plan: &Plan, primary: &Primary) -> Fatal {
     let import = split_with_braces(&primary.import_environment);
-    let kept = cleaned(&import);
+    let kept = match cleaned(&import) {
+        Ok(kept) => kept,
+        Err(fatal) => return fatal,
+    };
     for (name, _) in std::env::vars_os() {
         std::env::remove_var(name);
     }
