@@ -115,3 +115,49 @@ fn start_stop_start_cycle() {
         .assert_same()
         .assert_stdout("exit 0\n");
 }
+
+/// The manual's workflow, end to end with real daemons, every step through
+/// the binary under test: what it prints and what it leaves on disk must be
+/// what Debian's postmulti leaves.
+#[test]
+fn the_manuals_workflow_leaves_what_upstream_leaves() {
+    let c = Scenario::new()
+        .normalize(mask_pids)
+        .normalize(drop_waiting_lines)
+        .timeout(std::time::Duration::from_secs(300))
+        .run_shell(
+            r##"
+step() { echo "# $*"; "$@"; echo "exit $?"; }
+step postmulti -e init
+step postmulti -I postfix-out -G mta -e create
+step postmulti -i postfix-out -e enable
+step postmulti -l
+step postfix start
+step postmulti -p status
+echo "masters: $(pgrep -x master | wc -l)"
+step postfix stop
+for i in $(seq 100); do pgrep -x master >/dev/null || break; sleep 0.1; done
+echo "masters: $(pgrep -x master | wc -l)"
+step postmulti -i postfix-out -e disable
+step postmulti -i postfix-out -e destroy
+step postmulti -l
+"##,
+        );
+    c.assert_same().assert_status(0).assert_stdout(
+        "# postmulti -e init\nexit 0\n\
+         # postmulti -I postfix-out -G mta -e create\nexit 0\n\
+         # postmulti -i postfix-out -e enable\nexit 0\n\
+         # postmulti -l\n\
+         -               -               y         /etc/postfix\n\
+         postfix-out     mta             y         /etc/postfix-out\nexit 0\n\
+         # postfix start\nexit 0\n\
+         # postmulti -p status\nexit 0\n\
+         masters: 2\n\
+         # postfix stop\nexit 0\n\
+         masters: 0\n\
+         # postmulti -i postfix-out -e disable\nexit 0\n\
+         # postmulti -i postfix-out -e destroy\nexit 0\n\
+         # postmulti -l\n\
+         -               -               y         /etc/postfix\nexit 0\n",
+    );
+}
