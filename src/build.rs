@@ -47,6 +47,8 @@ const UPSTREAM_DEFAULTS: &[(&str, &str)] = &[
     ("sendmail_path", "/usr/sbin/sendmail"),
     ("newaliases_path", "/usr/bin/newaliases"),
     ("mailq_path", "/usr/bin/mailq"),
+    ("maillog_file", ""),
+    ("postlog_service_name", "postlog"),
 ];
 
 /// Runs `postconf -d` against an empty configuration: built-in parameters only.

@@ -4,7 +4,7 @@
 
 use std::ffi::CString;
 use std::io::Write;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use nix::libc;
 
@@ -16,6 +16,120 @@ static IDENT: OnceLock<CString> = OnceLock::new();
 
 /// Whether valid UTF-8 passes through messages unchanged (smtputf8_enable).
 static UTF8: OnceLock<bool> = OnceLock::new();
+
+/// Where records go besides stderr (maillog_client's two modes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Logger {
+    /// syslog(3), the default.
+    Syslog,
+    /// postlogd's datagram socket, else appended to maillog_file.
+    Postlog {
+        service: Vec<u8>,
+        hostname: Vec<u8>,
+        file: Vec<u8>,
+    },
+}
+
+static LOGGER: Mutex<Logger> = Mutex::new(Logger::Syslog);
+
+/// A non-empty environment variable, as bytes.
+fn env_bytes(name: &str) -> Option<Vec<u8>> {
+    use std::os::unix::ffi::OsStringExt;
+    std::env::var_os(name).map(|v| v.into_vec()).filter(|v| !v.is_empty())
+}
+
+/// Chooses the logger from main.cf as maillog_client_init() does after the
+/// configuration is read: maillog_file set means postlog logging, and
+/// POSTLOG_SERVICE / POSTLOG_HOSTNAME are exported for children; otherwise
+/// syslog, and those two variables are removed.
+pub fn configure_logging(maillog_file: &[u8], myhostname: &[u8], queue_dir: &[u8], service_name: &[u8]) {
+    use std::os::unix::ffi::OsStrExt;
+    let logger = if maillog_file.is_empty() {
+        if env_bytes("POSTLOG_SERVICE").is_some() {
+            std::env::remove_var("POSTLOG_SERVICE");
+        }
+        if env_bytes("POSTLOG_HOSTNAME").is_some() {
+            std::env::remove_var("POSTLOG_HOSTNAME");
+        }
+        Logger::Syslog
+    } else {
+        let hostname = if !myhostname.is_empty() {
+            myhostname.to_vec()
+        } else {
+            env_bytes("POSTLOG_HOSTNAME").unwrap_or_else(|| b"amnesiac".to_vec())
+        };
+        let service = bfmt("{}/public/{}", &[queue_dir, service_name]);
+        std::env::set_var("POSTLOG_SERVICE", std::ffi::OsStr::from_bytes(&service));
+        std::env::set_var("POSTLOG_HOSTNAME", std::ffi::OsStr::from_bytes(&hostname));
+        Logger::Postlog {
+            service,
+            hostname,
+            file: maillog_file.to_vec(),
+        }
+    };
+    if let Ok(mut l) = LOGGER.lock() {
+        *l = logger;
+    }
+}
+
+/// Before main.cf is read, POSTLOG_SERVICE in the environment selects postlog logging.
+fn logging_from_environment() {
+    if let Some(service) = env_bytes("POSTLOG_SERVICE") {
+        let hostname = env_bytes("POSTLOG_HOSTNAME").unwrap_or_else(|| b"amnesiac".to_vec());
+        if let Ok(mut l) = LOGGER.lock() {
+            *l = Logger::Postlog {
+                service,
+                hostname,
+                file: Vec::new(),
+            };
+        }
+    }
+}
+
+/// The local time as msg_logger stamps records: "%b %d %H:%M:%S ".
+fn timestamp() -> Vec<u8> {
+    let mut buf = [0u8; 64];
+    // SAFETY: time, localtime_r and strftime on buffers we own.
+    let len = unsafe {
+        let now = libc::time(std::ptr::null_mut());
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&now, &mut tm).is_null() {
+            return Vec::new();
+        }
+        libc::strftime(buf.as_mut_ptr().cast(), buf.len(), c"%b %d %H:%M:%S ".as_ptr(), &tm)
+    };
+    buf[..len].to_vec()
+}
+
+/// Sends one record to postlogd, or appends it to maillog_file (msg_logger_print).
+fn postlog(service: &[u8], hostname: &[u8], file: &[u8], level: &str, text: &[u8]) {
+    use std::os::unix::ffi::OsStrExt;
+    let first_label = hostname.split(|&b| b == b'.').next().unwrap_or_default();
+    let mut record = timestamp();
+    record.extend_from_slice(first_label);
+    record.push(b' ');
+    record.extend_from_slice(progname());
+    record.extend_from_slice(format!("[{}]: {}: ", std::process::id(), level).as_bytes());
+    record.extend_from_slice(&text[..text.len().min(2000)]);
+    let sock = std::os::unix::net::UnixDatagram::unbound();
+    if let Ok(sock) = sock {
+        if sock.connect(std::ffi::OsStr::from_bytes(service)).is_ok() {
+            let _ = sock.send(&record);
+            return;
+        }
+    }
+    if file.is_empty() {
+        return;
+    }
+    record.push(b'\n');
+    let opened = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(std::ffi::OsStr::from_bytes(file));
+    if let Ok(mut f) = opened {
+        let _ = f.write_all(&record);
+    }
+}
 
 /// A fatal error: the text after `fatal: `.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -66,6 +180,7 @@ pub fn init(argv0: &[u8]) {
         _ => argv0,
     };
     let name = PROGNAME.get_or_init(|| name.to_vec());
+    logging_from_environment();
     let ident = IDENT.get_or_init(|| {
         CString::new(
             name.iter()
@@ -158,13 +273,19 @@ fn report(level: &str, priority: libc::c_int, text: &[u8]) {
     line.extend_from_slice(&text);
     line.push(b'\n');
     let _ = std::io::stderr().lock().write_all(&line);
-    let mut record = Vec::with_capacity(text.len() + 16);
-    record.extend_from_slice(level.as_bytes());
-    record.extend_from_slice(b": ");
-    record.extend_from_slice(&text);
-    if let Ok(record) = CString::new(record) {
-        // SAFETY: both strings are valid and NUL-terminated.
-        unsafe { libc::syslog(priority, c"%s".as_ptr(), record.as_ptr()) };
+    let logger = LOGGER.lock().map(|l| l.clone()).unwrap_or(Logger::Syslog);
+    match logger {
+        Logger::Postlog { service, hostname, file } => postlog(&service, &hostname, &file, level, &text),
+        Logger::Syslog => {
+            let mut record = Vec::with_capacity(text.len() + 16);
+            record.extend_from_slice(level.as_bytes());
+            record.extend_from_slice(b": ");
+            record.extend_from_slice(&text);
+            if let Ok(record) = CString::new(record) {
+                // SAFETY: both strings are valid and NUL-terminated.
+                unsafe { libc::syslog(priority, c"%s".as_ptr(), record.as_ptr()) };
+            }
+        }
     }
 }
 

@@ -91,6 +91,7 @@ impl Primary {
             )));
         }
         p.command_dir = p.param("command_directory")?;
+        p.configure_logging()?;
         p.daemon_dir = p.param("daemon_directory")?;
         p.queue_dir = p.param("queue_directory")?;
         p.data_dir = p.param("data_directory")?;
@@ -129,6 +130,25 @@ impl Primary {
             }
             Err(ExpandError::Unknown(_)) => self.ask_postconf(name),
         }
+    }
+
+    /// Selects syslog or postlog logging from maillog_file (maillog_client_init).
+    fn configure_logging(&self) -> Result<()> {
+        let maillog_file = self.param("maillog_file")?;
+        if maillog_file.is_empty() {
+            msg::configure_logging(b"", b"", b"", b"");
+            return Ok(());
+        }
+        let myhostname = match self.main_cf.get(b"myhostname") {
+            Some(_) => self.param("myhostname")?,
+            None => nix::unistd::gethostname()
+                .map(|h| crate::osstr::bytes(h))
+                .unwrap_or_default(),
+        };
+        let queue_dir = self.param("queue_directory")?;
+        let service = self.param("postlog_service_name")?;
+        msg::configure_logging(&maillog_file, &myhostname, &queue_dir, &service);
+        Ok(())
     }
 
     /// A yes/no parameter, as get_mail_conf_bool() accepts it.
