@@ -24,7 +24,6 @@ pub struct LogicalLine {
 pub fn logical_lines(path: &[u8], data: &[u8], warnings: &mut Vec<Vec<u8>>) -> Vec<LogicalLine> {
     let mut lines = Vec::new();
     let mut current: Option<LogicalLine> = None;
-    let mut lineno = 0;
     let mut flush = |current: &mut Option<LogicalLine>, lines: &mut Vec<LogicalLine>| {
         if let Some(line) = current.take() {
             if line.text.first().is_some_and(|&b| is_space(b)) {
@@ -39,8 +38,8 @@ pub fn logical_lines(path: &[u8], data: &[u8], warnings: &mut Vec<Vec<u8>>) -> V
             }
         }
     };
-    for physical in data.split_inclusive(|&b| b == b'\n') {
-        lineno += 1;
+    for (index, physical) in data.split_inclusive(|&b| b == b'\n').enumerate() {
+        let lineno = index + 1;
         let body = physical.strip_suffix(b"\n").unwrap_or(physical);
         let first = body.iter().position(|&b| !is_space(b));
         let Some(first) = first else { continue };

@@ -142,7 +142,7 @@ impl Primary {
         let myhostname = match self.main_cf.get(b"myhostname") {
             Some(_) => self.param("myhostname")?,
             None => nix::unistd::gethostname()
-                .map(|h| crate::osstr::bytes(h))
+                .map(crate::osstr::bytes)
                 .unwrap_or_default(),
         };
         let queue_dir = self.param("queue_directory")?;
