@@ -112,6 +112,16 @@ fn main() {
         }
     }
     out.push_str("];\n\n");
+    out.push_str(
+        "/// Their raw default values, as `postconf -d` prints them, in the same order.\n",
+    );
+    out.push_str("pub const BUILTIN_DEFAULTS: &[&str] = &[\n");
+    if let Some(m) = &installed {
+        for value in m.values() {
+            writeln!(out, "    {value:?},").unwrap();
+        }
+    }
+    out.push_str("];\n\n");
     let version = installed
         .as_ref()
         .and_then(|m| m.get("mail_version").cloned())

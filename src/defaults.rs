@@ -16,11 +16,17 @@ pub fn default_str(name: &str) -> &'static str {
     default_of(name.as_bytes()).unwrap_or("")
 }
 
-/// Whether a name is a built-in parameter of the Postfix seen at build time.
-pub fn is_builtin(name: &[u8]) -> bool {
+/// The raw default of a built-in parameter of the Postfix seen at build time.
+pub fn builtin_default(name: &[u8]) -> Option<&'static str> {
     BUILTIN_NAMES
         .binary_search_by(|probe| probe.as_bytes().cmp(name))
-        .is_ok()
+        .ok()
+        .and_then(|at| BUILTIN_DEFAULTS.get(at).copied())
+}
+
+/// Whether a name is a built-in parameter of the Postfix seen at build time.
+pub fn is_builtin(name: &[u8]) -> bool {
+    builtin_default(name).is_some()
 }
 
 #[cfg(test)]
@@ -47,5 +53,6 @@ mod tests {
     #[test]
     fn builtin_names_are_sorted_for_binary_search() {
         assert!(BUILTIN_NAMES.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(BUILTIN_NAMES.len(), BUILTIN_DEFAULTS.len());
     }
 }

@@ -2,8 +2,12 @@
 //! `$name`, `${name}`, `$(name)`, `$$`, `${name?text}`, `${name:text}`, the
 //! `{text}` operands, `${name?{a}:{b}}` and `${{a}=={b}?...}` / `!=`.
 
-use crate::maincf::is_space;
 use crate::msg::bfmt;
+
+/// White space inside `${...}` (MAC_EXP_WHITESPACE): not \v or \f.
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
 
 /// How deep macro references may nest before Postfix gives up.
 const MAX_LEVEL: usize = 100;
@@ -127,7 +131,9 @@ impl<'r> Expander<'r> {
         self.failed || self.unknown.is_some()
     }
 
-    /// mac_parse: literal text and macro references, left to right.
+    /// mac_parse: literal text and macro references, left to right, each
+    /// handed to the callback.  Like mac_parse it goes on after a callback
+    /// reports an error; only a malformed reference stops it.
     fn parse(&mut self, value: &[u8], out: &mut Vec<u8>) {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
@@ -136,23 +142,25 @@ impl<'r> Expander<'r> {
                 &[next20(value, 0)],
             ));
         }
+        let mut literal = Vec::new();
+        let mut local_error = false;
         let mut vp = 0;
-        while vp < value.len() && !self.stopped() {
+        while vp < value.len() && self.unknown.is_none() && self.depth <= MAX_DEPTH {
             if value[vp] != b'$' {
                 let end = value[vp..]
                     .iter()
                     .position(|&b| b == b'$')
                     .map_or(value.len(), |p| vp + p);
-                if !self.scan {
-                    out.extend_from_slice(&value[vp..end]);
-                }
+                literal.extend_from_slice(&value[vp..end]);
                 vp = end;
             } else if value.get(vp + 1) == Some(&b'$') {
-                if !self.scan {
-                    out.push(b'$');
-                }
+                literal.push(b'$');
                 vp += 2;
             } else {
+                if !literal.is_empty() {
+                    self.literal(&std::mem::take(&mut literal), out);
+                    local_error |= self.failed;
+                }
                 vp += 1;
                 let name: Vec<u8>;
                 match value.get(vp) {
@@ -161,9 +169,10 @@ impl<'r> Expander<'r> {
                         let mut level = 1;
                         let start = vp + 1;
                         let mut ep = start;
+                        let mut truncated = false;
                         while level > 0 {
                             let Some(&c) = value.get(ep) else {
-                                self.error(bfmt("truncated macro reference: \"{}\"", &[value]));
+                                truncated = true;
                                 break;
                             };
                             if c == open {
@@ -174,7 +183,9 @@ impl<'r> Expander<'r> {
                             }
                             ep += 1;
                         }
-                        if self.failed {
+                        if truncated {
+                            self.error(bfmt("truncated macro reference: \"{}\"", &[value]));
+                            local_error = true;
                             break;
                         }
                         name = value[start..ep - 1].to_vec();
@@ -191,12 +202,33 @@ impl<'r> Expander<'r> {
                 }
                 if name.is_empty() {
                     self.error(bfmt("empty macro name: \"{}\"", &[value]));
+                    local_error = true;
                     break;
                 }
                 self.expression(&name, out);
+                local_error |= self.failed;
             }
         }
+        if !literal.is_empty() && !local_error {
+            self.literal(&literal, out);
+        }
         self.depth -= 1;
+    }
+
+    /// The callback for literal text: it too counts as a nesting level.
+    fn literal(&mut self, text: &[u8], out: &mut Vec<u8>) {
+        let over = self.level > MAX_LEVEL;
+        self.level += 1;
+        if over {
+            self.error(bfmt("unreasonable macro call nesting: \"{}\"", &[text]));
+        }
+        if self.stopped() {
+            return;
+        }
+        if !self.scan {
+            out.extend_from_slice(text);
+        }
+        self.level -= 1;
     }
 
     /// Extracts a `{payload}` at `cp`, balancing braces (mac_exp_extract_curly_payload).

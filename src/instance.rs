@@ -132,9 +132,10 @@ impl InstanceTable {
             first.enabled = true;
         }
         table.append(first)?;
+        let mut answers = secondary::read_ahead(&dirs).into_iter();
         for dir in dirs {
             let mut inst = Instance::secondary(&dir);
-            secondary::load(&mut inst, &primary.command_dir)?;
+            secondary::load_with(&mut inst, &primary.command_dir, answers.next().flatten())?;
             table.append(inst)?;
         }
         Ok(table)

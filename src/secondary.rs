@@ -29,12 +29,39 @@ pub const REQUESTED: [&str; 5] = [
 /// Fills in an instance's queue and data directories, name, group and
 /// enable flag from its main.cf (load_instance).
 pub fn load(inst: &mut Instance, command_dir: &[u8]) -> Result<()> {
-    let output = match native(&inst.config_dir) {
-        Some(text) => text,
-        None => return load_with_postconf(inst, command_dir),
-    };
-    apply(inst, &output)?;
-    Ok(())
+    let answer = native(&inst.config_dir);
+    load_with(inst, command_dir, answer)
+}
+
+/// As [`load`], with the native reader's answer already at hand.
+pub fn load_with(inst: &mut Instance, command_dir: &[u8], answer: Option<Vec<u8>>) -> Result<()> {
+    match answer {
+        Some(text) => apply(inst, &text),
+        None => load_with_postconf(inst, command_dir),
+    }
+}
+
+/// The native reader's answers for many instances, computed on every CPU.
+/// It has no side effects (no output, no writes), so reading ahead changes
+/// nothing that can be seen; postconf still runs in order, one at a time.
+pub fn read_ahead(dirs: &[Vec<u8>]) -> Vec<Option<Vec<u8>>> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if workers < 2 || dirs.len() < 32 {
+        return dirs.iter().map(|d| native(d)).collect();
+    }
+    let chunk = dirs.len().div_ceil(workers);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = dirs
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|d| native(d)).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
 }
 
 /// Reads postconf's `name = value` lines into the instance.
@@ -172,12 +199,16 @@ pub fn native(dir: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let defined = |n: &[u8]| cf.get(n).is_some() || is_builtin(n);
-    for value in cf.params.values() {
-        if !referenced_names(value).ok()?.iter().all(|n| defined(n)) {
+    for (name, value) in &cf.params {
+        if !referenced_names(value).ok()?.iter().all(|n| defined(n)) || !quiet_setting(name, value)
+        {
             return None;
         }
     }
-    if !master_cf_is_quiet(dir, &defined) {
+    if !free_of_reference_cycles(&cf) {
+        return None;
+    }
+    if !master_cf_is_quiet(dir, &cf) {
         return None;
     }
     let mut resolver = SecondaryResolver {
@@ -198,6 +229,140 @@ pub fn native(dir: &[u8]) -> Option<Vec<u8>> {
         out.push(b'\n');
     }
     Some(out)
+}
+
+/// Parameters postconf refuses to let a file set (it warns "read-only").
+const READ_ONLY: &[&[u8]] = &[
+    b"process_id",
+    b"process_name",
+    b"mail_version",
+    b"mail_release_date",
+];
+
+/// Parameters whose values postconf checks when it starts, with the values
+/// that are known to pass everywhere; any other value goes to postconf.
+const VALIDATED: &[&[u8]] = &[
+    b"compatibility_level",
+    b"inet_protocols",
+    b"mynetworks_style",
+    b"inet_interfaces",
+];
+
+/// Map types whose client configuration files postconf opens and checks.
+const DATABASE_CLIENTS: &[&[u8]] = &[
+    b"ldap:",
+    b"mysql:",
+    b"pgsql:",
+    b"sqlite:",
+    b"memcache:",
+    b"mongodb:",
+];
+
+/// Whether postconf would accept `name = value` without a word: not a
+/// read-only parameter, a checked value in a form known to pass, and no
+/// database client configuration to open.
+fn quiet_setting(name: &[u8], value: &[u8]) -> bool {
+    if READ_ONLY.contains(&name) {
+        return false;
+    }
+    let fine = match name {
+        b"compatibility_level" => {
+            let number = |p: &[u8]| {
+                !p.is_empty() && p.iter().all(u8::is_ascii_digit) && (p == b"0" || p[0] != b'0')
+            };
+            let mut parts = value.split(|&b| b == b'.');
+            let major = parts.next().is_some_and(number);
+            let rest: Vec<&[u8]> = parts.collect();
+            major && rest.len() <= 1 && rest.iter().all(|p| number(p))
+        }
+        b"inet_protocols" => matches!(value, b"all" | b"ipv4"),
+        b"mynetworks_style" => matches!(value, b"host" | b"subnet" | b"class"),
+        b"inet_interfaces" => matches!(value, b"all" | b"loopback-only"),
+        _ => true,
+    };
+    fine && !DATABASE_CLIENTS
+        .iter()
+        .any(|db| value.windows(db.len()).any(|w| w.eq_ignore_ascii_case(db)))
+}
+
+/// How long a chain of references may be before it is left to postconf.
+const MAX_CHAIN: usize = 40;
+
+/// True when no value refers, through main.cf and built-in defaults, back to
+/// itself or down a chain long enough to reach Postfix's nesting limit:
+/// postconf expands every value and fails on those.
+fn free_of_reference_cycles(cf: &MainCf) -> bool {
+    use std::collections::HashMap;
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        Visiting,
+        Done(usize),
+    }
+    fn value_of<'a>(cf: &'a MainCf, name: &[u8]) -> Option<std::borrow::Cow<'a, [u8]>> {
+        cf.get(name).map(std::borrow::Cow::Borrowed).or_else(|| {
+            crate::defaults::builtin_default(name)
+                .map(|v| std::borrow::Cow::Owned(v.as_bytes().to_vec()))
+        })
+    }
+    // Depth of the longest chain below `name`, or None on a cycle.
+    fn depth(
+        cf: &MainCf,
+        name: &[u8],
+        marks: &mut HashMap<Vec<u8>, Mark>,
+        stack: usize,
+    ) -> Option<usize> {
+        match marks.get(name) {
+            Some(Mark::Visiting) => return None,
+            Some(Mark::Done(d)) => return Some(*d),
+            None => {}
+        }
+        if stack > MAX_CHAIN {
+            return None;
+        }
+        let Some(value) = value_of(cf, name) else {
+            return Some(0);
+        };
+        marks.insert(name.to_vec(), Mark::Visiting);
+        let mut deepest = 0;
+        for next in referenced_names(&value).ok()? {
+            deepest = deepest.max(depth(cf, &next, marks, stack + 1)? + 1);
+        }
+        marks.insert(name.to_vec(), Mark::Done(deepest));
+        (deepest <= MAX_CHAIN).then_some(deepest)
+    }
+    let mut marks = HashMap::new();
+    cf.params
+        .keys()
+        .all(|name| depth(cf, name, &mut marks, 0).is_some())
+}
+
+/// Whether expanding `value` can come to `target` through main.cf and the
+/// built-in defaults (a service's `-o name=...$name` refers to itself).
+fn reaches(cf: &MainCf, value: &[u8], target: &[u8]) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    let mut todo: Vec<Vec<u8>> = match referenced_names(value) {
+        Ok(names) => names,
+        Err(_) => return true,
+    };
+    while let Some(name) = todo.pop() {
+        if name == target {
+            return true;
+        }
+        if !seen.insert(name.clone()) || seen.len() > 1000 {
+            continue;
+        }
+        let next = cf
+            .get(&name)
+            .map(|v| v.to_vec())
+            .or_else(|| crate::defaults::builtin_default(&name).map(|v| v.as_bytes().to_vec()));
+        if let Some(v) = next {
+            match referenced_names(&v) {
+                Ok(names) => todo.extend(names),
+                Err(_) => return true,
+            }
+        }
+    }
+    false
 }
 
 /// postconf's separators (PCF_SEPARATORS).
@@ -222,7 +387,8 @@ pub fn normalize_white_space(line: &[u8]) -> Vec<u8> {
 /// `-o name=value` options that set built-in parameters to defined values.
 /// Command arguments (pipe's `argv=... ${recipient}`) are not checked by
 /// postconf, so they are not checked here either.
-fn master_cf_is_quiet(dir: &[u8], defined: &dyn Fn(&[u8]) -> bool) -> bool {
+fn master_cf_is_quiet(dir: &[u8], cf: &MainCf) -> bool {
+    let defined = |n: &[u8]| cf.get(n).is_some() || is_builtin(n);
     let mut path = dir.to_vec();
     path.extend_from_slice(b"/master.cf");
     let Ok(data) = read_file(&path) else {
@@ -284,12 +450,15 @@ fn master_cf_is_quiet(dir: &[u8], defined: &dyn Fn(&[u8]) -> bool) -> bool {
                     return false;
                 };
                 let (name, value) = (&setting[..eq], &setting[eq + 1..]);
-                if !is_builtin(name) {
+                if !is_builtin(name) || !quiet_setting(name, value) || VALIDATED.contains(&name) {
                     return false;
                 }
                 match referenced_names(value) {
                     Ok(names) if names.iter().all(|n| defined(n)) => {}
                     _ => return false,
+                }
+                if reaches(cf, value, name) {
+                    return false;
                 }
             }
         }
