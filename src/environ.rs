@@ -93,7 +93,10 @@ mod tests {
     #[test]
     fn name_value_entries_are_split_like_split_nameval() {
         let kept = cleaned(&[b"A = 1".to_vec(), b"B=2".to_vec()]).unwrap();
-        assert_eq!(kept, vec![("A".into(), "1".into()), ("B".into(), "2".into())]);
+        assert_eq!(
+            kept,
+            vec![("A".into(), "1".into()), ("B".into(), "2".into())]
+        );
         let err = cleaned(&[b"=x".to_vec()]).unwrap_err();
         assert_eq!(err.0, b"clean_env: missing attribute name in: =x".to_vec());
     }

@@ -35,14 +35,21 @@ static LOGGER: Mutex<Logger> = Mutex::new(Logger::Syslog);
 /// A non-empty environment variable, as bytes.
 fn env_bytes(name: &str) -> Option<Vec<u8>> {
     use std::os::unix::ffi::OsStringExt;
-    std::env::var_os(name).map(|v| v.into_vec()).filter(|v| !v.is_empty())
+    std::env::var_os(name)
+        .map(|v| v.into_vec())
+        .filter(|v| !v.is_empty())
 }
 
 /// Chooses the logger from main.cf as maillog_client_init() does after the
 /// configuration is read: maillog_file set means postlog logging, and
 /// POSTLOG_SERVICE / POSTLOG_HOSTNAME are exported for children; otherwise
 /// syslog, and those two variables are removed.
-pub fn configure_logging(maillog_file: &[u8], myhostname: &[u8], queue_dir: &[u8], service_name: &[u8]) {
+pub fn configure_logging(
+    maillog_file: &[u8],
+    myhostname: &[u8],
+    queue_dir: &[u8],
+    service_name: &[u8],
+) {
     use std::os::unix::ffi::OsStrExt;
     let logger = if maillog_file.is_empty() {
         if env_bytes("POSTLOG_SERVICE").is_some() {
@@ -96,7 +103,12 @@ fn timestamp() -> Vec<u8> {
         if libc::localtime_r(&now, &mut tm).is_null() {
             return Vec::new();
         }
-        libc::strftime(buf.as_mut_ptr().cast(), buf.len(), c"%b %d %H:%M:%S ".as_ptr(), &tm)
+        libc::strftime(
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            c"%b %d %H:%M:%S ".as_ptr(),
+            &tm,
+        )
     };
     buf[..len].to_vec()
 }
@@ -275,7 +287,11 @@ fn report(level: &str, priority: libc::c_int, text: &[u8]) {
     let _ = std::io::stderr().lock().write_all(&line);
     let logger = LOGGER.lock().map(|l| l.clone()).unwrap_or(Logger::Syslog);
     match logger {
-        Logger::Postlog { service, hostname, file } => postlog(&service, &hostname, &file, level, &text),
+        Logger::Postlog {
+            service,
+            hostname,
+            file,
+        } => postlog(&service, &hostname, &file, level, &text),
         Logger::Syslog => {
             let mut record = Vec::with_capacity(text.len() + 16);
             record.extend_from_slice(level.as_bytes());

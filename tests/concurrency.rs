@@ -33,7 +33,12 @@ fn thirty_two_concurrent_creates_keep_every_instance_three_times_over() {
             .setup("postmulti -e init")
             .timeout(Duration::from_secs(900))
             .run_shell_ours(THIRTY_TWO_CREATES);
-        assert_eq!(o.stdout_str(), EVERYTHING_KEPT, "round {round}\n{}", o.describe());
+        assert_eq!(
+            o.stdout_str(),
+            EVERYTHING_KEPT,
+            "round {round}\n{}",
+            o.describe()
+        );
         o.assert_status(0);
     }
 }
@@ -119,5 +124,7 @@ timeout 10 postmulti -x true; echo "exec exit $?"
 kill -9 $holder
 "#,
         );
-    o.assert_status(0).assert_stdout("-               -               y         /etc/postfix\nlist exit 0\nexec exit 0\n");
+    o.assert_status(0).assert_stdout(
+        "-               -               y         /etc/postfix\nlist exit 0\nexec exit 0\n",
+    );
 }

@@ -21,7 +21,9 @@ fn fatal_errors_are_appended_to_maillog_file_when_postlogd_is_not_running() {
              stat -c %a /var/log/postmulti-test.log; rm /var/log/postmulti-test.log"
         ))
         .assert_same()
-        .assert_stdout("exit 1\nTIME sandbox postmulti[PID]: fatal: Command not allowed with '-l'\n644\n");
+        .assert_stdout(
+            "exit 1\nTIME sandbox postmulti[PID]: fatal: Command not allowed with '-l'\n644\n",
+        );
 }
 
 #[test]
@@ -37,7 +39,9 @@ fn postlog_settings_are_exported_to_commands() {
     with_maillog_file("/var/log/postmulti-test.log")
         .run_shell("postmulti -x env | grep ^POSTLOG_ | sort")
         .assert_same()
-        .assert_stdout("POSTLOG_HOSTNAME=sandbox.example\nPOSTLOG_SERVICE=/var/spool/postfix/public/postlog\n");
+        .assert_stdout(
+            "POSTLOG_HOSTNAME=sandbox.example\nPOSTLOG_SERVICE=/var/spool/postfix/public/postlog\n",
+        );
 }
 
 #[test]
