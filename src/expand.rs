@@ -301,6 +301,12 @@ impl<'r> Expander<'r> {
             return None;
         }
         let right = self.curly_payload(text, cp)?;
+        if self.scan {
+            let mut sink = Vec::new();
+            self.parse(&left, &mut sink);
+            self.parse(&right, &mut sink);
+            return (!self.stopped()).then(Vec::new);
+        }
         let l = self.operand(&left);
         let r = self.operand(&right);
         if self.stopped() {

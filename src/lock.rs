@@ -43,7 +43,7 @@ pub fn acquire(config_dir: &[u8]) -> Result<Lock> {
         return Ok(Lock { _fd: None });
     }
     let fd = open(path, OFlag::O_RDONLY | OFlag::O_DIRECTORY, Mode::empty())
-        .map_err(|e| Fatal(bfmt("lock {}: {}", &[config_dir, e.desc().as_bytes()])))?;
+        .map_err(|e| Fatal(bfmt("lock {}: {}", &[config_dir, crate::msg::errno_text(e).as_bytes()])))?;
     // SAFETY: open just returned this descriptor and nothing else owns it.
     let fd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
     wait_for(fd.as_raw_fd(), config_dir)?;
@@ -62,7 +62,7 @@ fn wait_for(fd: i32, config_dir: &[u8]) -> Result<()> {
             e => {
                 return Err(Fatal(bfmt(
                     "lock {}: {}",
-                    &[config_dir, e.desc().as_bytes()],
+                    &[config_dir, crate::msg::errno_text(e).as_bytes()],
                 )))
             }
         }

@@ -298,9 +298,9 @@ pub fn exec_helper(plan: &Plan, primary: &Primary) -> Fatal {
         Ok(kept) => kept,
         Err(fatal) => return fatal,
     };
-    for (name, _) in std::env::vars_os() {
-        std::env::remove_var(name);
-    }
+    // SAFETY: single-threaded; clears every entry, even one whose name
+    // holds '=' (which remove_var would refuse).
+    unsafe { nix::libc::clearenv() };
     for (name, value) in kept {
         std::env::set_var(name, value);
     }
@@ -343,7 +343,7 @@ pub fn exec_helper(plan: &Plan, primary: &Primary) -> Fatal {
     let path = c(&cmd);
     let args = [path.clone(), c(b"-e"), c(plan.action.word().as_bytes())];
     let err = nix::unistd::execv(&path, &args).unwrap_err();
-    Fatal(bfmt("{}: {}", &[&cmd, err.desc().as_bytes()]))
+    Fatal(bfmt("{}: {}", &[&cmd, msg::errno_text(err).as_bytes()]))
 }
 
 /// Runs the plan: the helper replaces this process, or a fatal error.

@@ -173,14 +173,28 @@ pub fn bfmt(fmt: &str, args: &[&[u8]]) -> Vec<u8> {
 }
 
 /// The C library's text for an errno value, as `%m` prints it.
-pub fn strerror(errno: i32) -> &'static str {
-    nix::errno::Errno::from_raw(errno).desc()
+pub fn strerror(errno: i32) -> String {
+    let mut buf = [0 as libc::c_char; 256];
+    // SAFETY: the XSI strerror_r writes a NUL-terminated string into buf.
+    let rc = unsafe { libc::strerror_r(errno, buf.as_mut_ptr(), buf.len()) };
+    if rc != 0 {
+        return format!("Unknown error {errno}");
+    }
+    // SAFETY: strerror_r succeeded, so buf holds a NUL-terminated string.
+    unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The C library's text for a nix error.
+pub fn errno_text(e: nix::errno::Errno) -> String {
+    strerror(e as i32)
 }
 
 /// The text of an I/O error, as `%m` prints it.
 pub fn io_error_text(err: &std::io::Error) -> String {
     match err.raw_os_error() {
-        Some(errno) => strerror(errno).to_string(),
+        Some(errno) => strerror(errno),
         None => err.to_string(),
     }
 }
@@ -296,7 +310,7 @@ fn report(level: &str, priority: libc::c_int, text: &[u8]) {
             let mut record = Vec::with_capacity(text.len() + 16);
             record.extend_from_slice(level.as_bytes());
             record.extend_from_slice(b": ");
-            record.extend_from_slice(&text);
+            record.extend_from_slice(&text[..text.len().min(2000)]);
             if let Ok(record) = CString::new(record) {
                 // SAFETY: both strings are valid and NUL-terminated.
                 unsafe { libc::syslog(priority, c"%s".as_ptr(), record.as_ptr()) };
@@ -308,6 +322,12 @@ fn report(level: &str, priority: libc::c_int, text: &[u8]) {
 /// Reports a warning and goes on.
 pub fn warn(text: &[u8]) {
     report("warning", libc::LOG_WARNING, text);
+}
+
+/// Reports a fatal error the way a child process of upstream's would have
+/// just before exiting; this process goes on.
+pub fn child_fatal(text: &[u8]) {
+    report("fatal", libc::LOG_CRIT, text);
 }
 
 /// Reports a fatal error and exits with status 1.

@@ -73,6 +73,8 @@ fn apply(inst: &mut Instance, output: &[u8]) -> Result<()> {
         lines.pop();
     }
     for line in lines {
+        // C string functions end the line at its first NUL byte.
+        let line = &line[..line.iter().position(|&b| b == 0).unwrap_or(line.len())];
         let Ok((name, value)) = split_nameval(line) else {
             return Err(Fatal(bfmt(
                 "Invalid {}/main.cf parameter: {}",
@@ -132,8 +134,9 @@ fn load_with_postconf(inst: &mut Instance, command_dir: &[u8]) -> Result<()> {
     {
         Ok(child) => child,
         Err(e) => {
-            msg::warn(&bfmt(
-                "execvp {}: {}",
+            // Upstream's child reports this as it dies (vstream_popen).
+            msg::child_fatal(&bfmt(
+                "vstream_popen: execvp {}: {}",
                 &[&postconf, msg::io_error_text(&e).as_bytes()],
             ));
             return Err(Fatal(bfmt(
