@@ -45,7 +45,8 @@ pub fn handle(args: &[Vec<u8>]) -> Option<i32> {
             b"bash" => BASH_COMPLETION.to_string(),
             b"zsh" => ZSH_COMPLETION.to_string(),
             _ => {
-                let _ = std::io::stderr().write_all(b"postmulti: --completions takes bash or zsh\n");
+                let _ =
+                    std::io::stderr().write_all(b"postmulti: --completions takes bash or zsh\n");
                 return Some(2);
             }
         },

@@ -132,7 +132,12 @@ impl InstanceTable {
             first.enabled = true;
         }
         table.append(first)?;
-        let mut answers = secondary::read_ahead(&dirs).into_iter();
+        let mut answers = if secondary::postconf_runnable(&primary.command_dir) {
+            secondary::read_ahead(&dirs)
+        } else {
+            Vec::new()
+        }
+        .into_iter();
         for dir in dirs {
             let mut inst = Instance::secondary(&dir);
             secondary::load_with(&mut inst, &primary.command_dir, answers.next().flatten())?;

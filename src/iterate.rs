@@ -197,7 +197,10 @@ fn run_user_command(
     // environment and execs, or reports and exits.
     match unsafe { fork() } {
         Err(e) => {
-            msg::warn(&bfmt("fork {}: {}", &[&argv[0], msg::errno_text(e).as_bytes()]));
+            msg::warn(&bfmt(
+                "fork {}: {}",
+                &[&argv[0], msg::errno_text(e).as_bytes()],
+            ));
             -1
         }
         Ok(ForkResult::Child) => exec_for_instance(inst, kind, flags, argv, primary),
@@ -255,7 +258,10 @@ fn exec_for_instance(
         })
         .collect();
     let err = execvp(&cargs[0], &cargs).unwrap_err();
-    msg::fatal(&bfmt("execvp {}: {}", &[&argv[0], msg::errno_text(err).as_bytes()]))
+    msg::fatal(&bfmt(
+        "execvp {}: {}",
+        &[&argv[0], msg::errno_text(err).as_bytes()],
+    ))
 }
 
 #[cfg(test)]

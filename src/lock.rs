@@ -42,8 +42,12 @@ pub fn acquire(config_dir: &[u8]) -> Result<Lock> {
         wait_for(fd.as_raw_fd(), config_dir)?;
         return Ok(Lock { _fd: None });
     }
-    let fd = open(path, OFlag::O_RDONLY | OFlag::O_DIRECTORY, Mode::empty())
-        .map_err(|e| Fatal(bfmt("lock {}: {}", &[config_dir, crate::msg::errno_text(e).as_bytes()])))?;
+    let fd = open(path, OFlag::O_RDONLY | OFlag::O_DIRECTORY, Mode::empty()).map_err(|e| {
+        Fatal(bfmt(
+            "lock {}: {}",
+            &[config_dir, crate::msg::errno_text(e).as_bytes()],
+        ))
+    })?;
     // SAFETY: open just returned this descriptor and nothing else owns it.
     let fd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
     wait_for(fd.as_raw_fd(), config_dir)?;

@@ -29,7 +29,9 @@ pub const REQUESTED: [&str; 5] = [
 /// Fills in an instance's queue and data directories, name, group and
 /// enable flag from its main.cf (load_instance).
 pub fn load(inst: &mut Instance, command_dir: &[u8]) -> Result<()> {
-    let answer = native(&inst.config_dir);
+    let answer = postconf_runnable(command_dir)
+        .then(|| native(&inst.config_dir))
+        .flatten();
     load_with(inst, command_dir, answer)
 }
 
@@ -39,6 +41,14 @@ pub fn load_with(inst: &mut Instance, command_dir: &[u8], answer: Option<Vec<u8>
         Some(text) => apply(inst, &text),
         None => load_with_postconf(inst, command_dir),
     }
+}
+
+/// Whether `$command_directory/postconf` could be run.  Only then may the
+/// native reader stand in for it: without it upstream fails, and so must we.
+pub fn postconf_runnable(command_dir: &[u8]) -> bool {
+    let mut postconf = command_dir.to_vec();
+    postconf.extend_from_slice(b"/postconf");
+    nix::unistd::access(os(&postconf), nix::unistd::AccessFlags::X_OK).is_ok()
 }
 
 /// The native reader's answers for many instances, computed on every CPU.
@@ -238,6 +248,7 @@ pub fn native(dir: &[u8]) -> Option<Vec<u8>> {
 const READ_ONLY: &[&[u8]] = &[
     b"process_id",
     b"process_name",
+    b"service_name",
     b"mail_version",
     b"mail_release_date",
 ];
@@ -265,7 +276,13 @@ const DATABASE_CLIENTS: &[&[u8]] = &[
 /// read-only parameter, a checked value in a form known to pass, and no
 /// database client configuration to open.
 fn quiet_setting(name: &[u8], value: &[u8]) -> bool {
-    if READ_ONLY.contains(&name) {
+    // Read-only; a list of parameter names postconf checks; "$$", which some
+    // values go through twice; braces postconf parses as a {...} group.
+    if READ_ONLY.contains(&name)
+        || (name == b"smtpd_restriction_classes" && !value.is_empty())
+        || value.windows(2).any(|w| w == b"$$")
+        || has_literal_braces(value)
+    {
         return false;
     }
     let fine = match name {
@@ -286,6 +303,35 @@ fn quiet_setting(name: &[u8], value: &[u8]) -> bool {
     fine && !DATABASE_CLIENTS
         .iter()
         .any(|db| value.windows(db.len()).any(|w| w.eq_ignore_ascii_case(db)))
+}
+
+/// Whether `{` or `}` stand in the value outside `${...}` and `$(...)`.
+fn has_literal_braces(value: &[u8]) -> bool {
+    let mut i = 0;
+    while i < value.len() {
+        match value[i] {
+            b'$' if matches!(value.get(i + 1), Some(b'{') | Some(b'(')) => {
+                let (open, close) = if value[i + 1] == b'{' {
+                    (b'{', b'}')
+                } else {
+                    (b'(', b')')
+                };
+                let mut level = 1;
+                i += 2;
+                while i < value.len() && level > 0 {
+                    if value[i] == open {
+                        level += 1;
+                    } else if value[i] == close {
+                        level -= 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'{' | b'}' => return true,
+            _ => i += 1,
+        }
+    }
+    false
 }
 
 /// How long a chain of references may be before it is left to postconf.

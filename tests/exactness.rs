@@ -55,9 +55,11 @@ const DEFAULT_CASES: usize = 800;
 /// At least this share of the corpus must be answered natively, or the test
 /// proves too little.  The corpus is hostile on purpose: about half of it
 /// makes postconf warn or fail, and the reader (rightly) hands that half and
-/// a margin of doubtful files to postconf.  Seen: 39% of all files, 78% of
-/// those on which postconf is quiet and successful.
-const MIN_NATIVE_PERCENT: usize = 35;
+/// a margin of doubtful files ($$, literal braces, validated parameters...)
+/// to postconf.  Seen: 24% of all files, 48% of those on which postconf is
+/// quiet and successful.  Instances made by `postmulti -e create` are all
+/// read natively (tests/bench/scale.sh checks that no postconf runs).
+const MIN_NATIVE_PERCENT: usize = 20;
 
 // ---------------------------------------------------------------------------
 // Deterministic randomness (xorshift64*): no crates, same corpus everywhere.
