@@ -668,17 +668,16 @@ fn closed_descriptors_with_warnings_and_a_fatal_error() {
 
 #[test]
 fn closed_descriptors_commands_get_dev_null() {
-    // Each -x command records where its fds 0-2 lead, and which fds it has
-    // (a glob, not a pipeline: a pipe of its own would show up as fd 3).
+    // Each -x command records where its fds 0-2 lead, read before anything
+    // is redirected ($$ in the command substitution is the shell itself).
     Scenario::two_secondaries()
         .setup(SAVE_MAIN_CF)
         .check(MAIN_CF_UNCHANGED)
         .check("head -3 /var/log/fds.primary")
         .run_shell(
-            "postmulti -x sh -c 'echo out; echo err >&2; \
-             { for fd in 0 1 2; do readlink /proc/$$/fd/$fd; done; \
-               for f in /proc/$$/fd/*; do printf \"%s \" \"${f##*/}\"; done; echo; } \
-             > /var/log/fds.${multi_instance_name:-primary}' <&- >&- 2>&-; echo \"exit $?\"",
+            "postmulti -x sh -c 'fds=$(for fd in 0 1 2; do readlink /proc/$$/fd/$fd; done); \
+             echo out; echo err >&2; \
+             echo \"$fds\" > /var/log/fds.${multi_instance_name:-primary}' <&- >&- 2>&-; echo \"exit $?\"",
         )
         .assert_stdout("exit 0\n")
         .assert_checks(
@@ -954,4 +953,31 @@ fn completions_usage_error_with_stderr_full_ours_only() {
     Scenario::new()
         .run_shell_ours("postmulti --completions fish 2>/dev/full; echo \"exit $?\"")
         .assert_stdout("exit 2\n");
+}
+
+#[test]
+fn postconf_output_with_a_nul_byte_for_the_primary_ours_only() {
+    // Ours asks `postconf -xh NAME` for a primary value that needs a default
+    // only Postfix knows (here mydomain, for syslog_name); Debian's C binary
+    // computes it in-process, so there is no reference behaviour for a
+    // postconf that prints a NUL byte. Ours must not panic on it (it becomes
+    // MAIL_LOGTAG, set in the environment of every child).
+    let o = Scenario::new()
+        .main_cf_append("/etc/postfix/main.cf", "syslog_name = $mydomain")
+        .setup(&replace_file(
+            "/usr/sbin/postconf",
+            "#!/bin/sh\nprintf 'a\\000b\\n'\n",
+            "755",
+        ))
+        .run_shell_ours("postmulti -l; echo \"exit $?\"");
+    assert!(
+        !o.stderr_str().contains("panicked"),
+        "ours panicked:\n{}",
+        o.describe()
+    );
+    assert!(
+        o.stdout_str().ends_with("exit 0\n") || o.stdout_str().ends_with("exit 1\n"),
+        "{}",
+        o.describe()
+    );
 }
