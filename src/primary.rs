@@ -192,9 +192,10 @@ impl Primary {
                     &[&postconf, msg::io_error_text(&e).as_bytes()],
                 ))
             })?;
+        // The first line, up to a NUL byte, as a C string reads it.
         let mut v = out.stdout;
-        while v.last().is_some_and(|&b| b == b'\n') {
-            v.pop();
+        if let Some(end) = v.iter().position(|&b| b == b'\n' || b == 0) {
+            v.truncate(end);
         }
         Ok(v)
     }

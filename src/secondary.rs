@@ -62,16 +62,22 @@ pub fn read_ahead(dirs: &[Vec<u8>]) -> Vec<Option<Vec<u8>>> {
         return dirs.iter().map(|d| native(d)).collect();
     }
     let chunk = dirs.len().div_ceil(workers);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = dirs
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(|d| native(d)).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    })
+    let parallel: Option<Vec<Option<Vec<u8>>>> = std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for part in dirs.chunks(chunk) {
+            // A thread that cannot be created means: read them here instead.
+            let handle = std::thread::Builder::new()
+                .spawn_scoped(scope, move || part.iter().map(|d| native(d)).collect::<Vec<_>>())
+                .ok()?;
+            handles.push(handle);
+        }
+        let mut answers = Vec::with_capacity(dirs.len());
+        for handle in handles {
+            answers.extend(handle.join().ok()?);
+        }
+        Some(answers)
+    });
+    parallel.unwrap_or_else(|| dirs.iter().map(|d| native(d)).collect())
 }
 
 /// Reads postconf's `name = value` lines into the instance.
