@@ -67,7 +67,9 @@ pub fn read_ahead(dirs: &[Vec<u8>]) -> Vec<Option<Vec<u8>>> {
         for part in dirs.chunks(chunk) {
             // A thread that cannot be created means: read them here instead.
             let handle = std::thread::Builder::new()
-                .spawn_scoped(scope, move || part.iter().map(|d| native(d)).collect::<Vec<_>>())
+                .spawn_scoped(scope, move || {
+                    part.iter().map(|d| native(d)).collect::<Vec<_>>()
+                })
                 .ok()?;
             handles.push(handle);
         }
