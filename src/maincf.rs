@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use crate::defaults::{default_of, is_builtin};
+use crate::expand::{Lookup, Resolver};
 use crate::msg::{bfmt, io_error_text};
 
 /// C's isspace() in the C locale.
@@ -169,6 +171,30 @@ impl MainCf {
     /// The raw value of a parameter set in this file.
     pub fn get(&self, name: &[u8]) -> Option<&[u8]> {
         self.params.get(name).map(|v| v.as_slice())
+    }
+}
+
+/// Looks names up as Postfix does for one instance: its main.cf, then its
+/// config_directory, then the compiled-in defaults; a built-in whose default
+/// only Postfix can compute is Unknown, anything else Undefined.
+pub struct InstanceResolver<'a> {
+    pub main_cf: &'a MainCf,
+    pub config_dir: &'a [u8],
+}
+
+impl Resolver for InstanceResolver<'_> {
+    fn lookup(&mut self, name: &[u8]) -> Lookup {
+        if let Some(v) = self.main_cf.get(name) {
+            Lookup::Value(v.to_vec())
+        } else if name == b"config_directory" {
+            Lookup::Value(self.config_dir.to_vec())
+        } else if let Some(v) = default_of(name) {
+            Lookup::Value(v.as_bytes().to_vec())
+        } else if is_builtin(name) {
+            Lookup::Unknown
+        } else {
+            Lookup::Undefined
+        }
     }
 }
 

@@ -3,9 +3,9 @@
 
 use std::process::{Command, Stdio};
 
-use crate::defaults::{default_of, default_str, is_builtin};
-use crate::expand::{expand, ExpandError, Lookup, Resolver};
-use crate::maincf::MainCf;
+use crate::defaults::default_str;
+use crate::expand::{expand, ExpandError};
+use crate::maincf::{InstanceResolver, MainCf};
 use crate::msg::{self, bfmt, Fatal, Result};
 use crate::osstr::os;
 
@@ -30,28 +30,6 @@ pub struct Primary {
     pub stop_cmds: Vec<u8>,
     pub control_cmds: Vec<u8>,
     pub smtputf8: bool,
-}
-
-/// Looks names up in the primary's main.cf, then in the compiled-in defaults.
-struct PrimaryResolver<'a> {
-    main_cf: &'a MainCf,
-    config_dir: &'a [u8],
-}
-
-impl Resolver for PrimaryResolver<'_> {
-    fn lookup(&mut self, name: &[u8]) -> Lookup {
-        if let Some(v) = self.main_cf.get(name) {
-            Lookup::Value(v.to_vec())
-        } else if name == b"config_directory" {
-            Lookup::Value(self.config_dir.to_vec())
-        } else if let Some(v) = default_of(name) {
-            Lookup::Value(v.as_bytes().to_vec())
-        } else if is_builtin(name) {
-            Lookup::Unknown
-        } else {
-            Lookup::Undefined
-        }
-    }
 }
 
 impl Primary {
@@ -116,7 +94,7 @@ impl Primary {
             Some(v) => v.to_vec(),
             None => default_str(name).as_bytes().to_vec(),
         };
-        let mut resolver = PrimaryResolver {
+        let mut resolver = InstanceResolver {
             main_cf: &self.main_cf,
             config_dir: &self.config_dir,
         };

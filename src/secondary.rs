@@ -11,9 +11,11 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 
 use crate::defaults::{default_of, is_builtin};
-use crate::expand::{expand, referenced_names, Lookup, Resolver};
+use crate::expand::{expand, referenced_names};
 use crate::instance::Instance;
-use crate::maincf::{is_space, logical_lines, main_cf_path, read_file, split_nameval, MainCf};
+use crate::maincf::{
+    is_space, logical_lines, main_cf_path, read_file, split_nameval, InstanceResolver, MainCf,
+};
 use crate::msg::{self, bfmt, Fatal, Result};
 use crate::osstr::os;
 
@@ -178,28 +180,6 @@ fn load_with_postconf(inst: &mut Instance, command_dir: &[u8]) -> Result<()> {
 
 use std::os::unix::process::CommandExt;
 
-/// Looks names up as postconf does for an instance whose main.cf is `cf`.
-struct SecondaryResolver<'a> {
-    cf: &'a MainCf,
-    config_dir: &'a [u8],
-}
-
-impl Resolver for SecondaryResolver<'_> {
-    fn lookup(&mut self, name: &[u8]) -> Lookup {
-        if let Some(v) = self.cf.get(name) {
-            Lookup::Value(v.to_vec())
-        } else if name == b"config_directory" {
-            Lookup::Value(self.config_dir.to_vec())
-        } else if let Some(v) = default_of(name) {
-            Lookup::Value(v.as_bytes().to_vec())
-        } else if is_builtin(name) {
-            Lookup::Unknown
-        } else {
-            Lookup::Undefined
-        }
-    }
-}
-
 /// postconf's output for DIR, when it provably has no other answer and no
 /// warning to print; None hands the instance to postconf.
 pub fn native(dir: &[u8]) -> Option<Vec<u8>> {
@@ -232,8 +212,8 @@ pub fn native(dir: &[u8]) -> Option<Vec<u8>> {
     if !master_cf_is_quiet(dir, &cf) {
         return None;
     }
-    let mut resolver = SecondaryResolver {
-        cf: &cf,
+    let mut resolver = InstanceResolver {
+        main_cf: &cf,
         config_dir: dir,
     };
     let mut out = Vec::new();
