@@ -1,25 +1,32 @@
 #!/bin/bash
 # enter.sh WORKDIR COMMAND [ARG...]
 #
-# Runs COMMAND as root in a private mount, pid, network and uts namespace in
-# which /etc, /var and /run are overlays of the host's: everything COMMAND
-# writes there lands in WORKDIR/upper/{etc,var,run} and nowhere else (/var/run
-# is a symlink to /run on Debian, hence /run).  Processes started inside die
-# with the pid namespace (also when this script's unshare is killed:
-# --kill-child); the only network is a loopback interface.  /tmp is NOT
-# overlaid (WORKDIR lives there): commands under test must not write to /tmp.
+# Runs COMMAND as root in a private mount, pid, network and uts namespace
+# whose whole root file system is a copy-on-write copy of the host's: nothing
+# COMMAND writes anywhere reaches the host.
 #
-# If WORKDIR/syslog.sock exists (a datagram socket someone listens on), /dev
-# is replaced by a private tmpfs holding the usual device nodes (bind mounts
-# of the host's), a new devpts instance, a fresh /dev/shm, and /dev/log: a
-# symlink to that socket, so that syslog(3) messages from inside the sandbox
-# reach the listener and nothing else.
+# - /: an overlay of the host's root over a tmpfs that dies with the
+#   namespace (a new top-level directory, /usr/local, /root: all throw-away).
+# - SANDBOX_OVERLAYS (default "etc var run"): these top-level directories are
+#   overlays whose upper directories are WORKDIR/upper/NAME, so the harness
+#   sees exactly what was written there (/var/run is a symlink to /run on
+#   Debian, hence /run).  Add "usr" to see what dpkg -i wrote under /usr.
+# - Every other file system mounted on the host (not /proc, /sys, /dev,
+#   /tmp) is bound read-only at its place.
+# - /tmp is a fresh tmpfs; WORKDIR itself is bound at its own path,
+#   writable, so the harness's driver, status and logs pass through it.
+# - /proc, /sys, /dev are the namespace's own: /dev is a private tmpfs with
+#   the usual device nodes (bind mounts of the host's), a new devpts
+#   instance and a fresh /dev/shm.  If WORKDIR/syslog.sock exists (a
+#   datagram socket someone listens on), /dev/log is a symlink to it, so
+#   syslog(3) messages from inside reach that listener and nothing else;
+#   otherwise there is no /dev/log.
 #
-# SANDBOX_OVERLAYS (default "etc var run") names the top-level directories
-# to overlay; add "usr" to let a test install packages (dpkg -i) without
-# touching the host's /usr.
+# Processes started inside die with the pid namespace (also when this
+# script's unshare is killed: --kill-child); the only network is a loopback
+# interface; the host name is sandbox.example.
 set -eu
-work=$1
+work=$(realpath -- "$1")
 shift
 overlays=${SANDBOX_OVERLAYS:-etc var run}
 for d in $overlays; do
@@ -28,6 +35,7 @@ for d in $overlays; do
     esac
     mkdir -p "$work/upper/$d" "$work/ovl/$d"
 done
+mkdir -p "$work/root" "$work/rootfs"
 exec unshare --mount --pid --fork --net --uts --mount-proc --propagation private \
     --kill-child=SIGKILL -- \
     bash -c '
@@ -35,30 +43,63 @@ exec unshare --mount --pid --fork --net --uts --mount-proc --propagation private
         work=$1
         overlays=$2
         shift 2
+        root=$work/root
+
+        # The whole root, copy-on-write onto a tmpfs private to this namespace.
+        mount -t tmpfs -o mode=700 tmpfs "$work/rootfs"
+        mkdir "$work/rootfs/upper" "$work/rootfs/work"
+        mount -t overlay overlay \
+            -o "lowerdir=/,upperdir=$work/rootfs/upper,workdir=$work/rootfs/work" "$root"
+
+        # The directories whose writes the harness reads.
         for d in $overlays; do
+            mkdir -p "$root/$d"
             mount -t overlay overlay \
-                -o "lowerdir=/$d,upperdir=$work/upper/$d,workdir=$work/ovl/$d" "/$d"
+                -o "lowerdir=/$d,upperdir=$work/upper/$d,workdir=$work/ovl/$d" "$root/$d"
         done
-        if [ -S "$work/syslog.sock" ]; then
-            dev=$work/dev
-            mkdir -p "$dev"
-            mount -t tmpfs -o mode=755,nosuid tmpfs "$dev"
-            for n in null zero full random urandom tty; do
-                touch "$dev/$n"
-                mount --bind "/dev/$n" "$dev/$n"
+
+        # Other host file systems: visible, read-only.
+        under() { case $1 in "$2" | "$2"/*) return 0 ;; esac; return 1; }
+        while read -r _ _ _ _ mp _; do
+            case $mp in *\\*) continue ;; esac
+            skip=
+            for p in / /proc /sys /dev /tmp "$work"; do
+                if [ "$p" = / ]; then [ "$mp" = / ] && skip=1
+                elif under "$mp" "$p"; then skip=1; fi
             done
-            mkdir "$dev/pts" "$dev/shm"
-            mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$dev/pts"
-            ln -s pts/ptmx "$dev/ptmx"
-            mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$dev/shm"
-            ln -s /proc/self/fd "$dev/fd"
-            ln -s /proc/self/fd/0 "$dev/stdin"
-            ln -s /proc/self/fd/1 "$dev/stdout"
-            ln -s /proc/self/fd/2 "$dev/stderr"
+            for d in $overlays; do under "$mp" "/$d" && skip=1; done
+            [ -n "$skip" ] && continue
+            if [ -d "$mp" ]; then mkdir -p "$root$mp"
+            else [ -e "$root$mp" ] || touch "$root$mp"; fi
+            mount --bind "$mp" "$root$mp"
+            mount -o remount,bind,ro "$root$mp"
+        done < /proc/self/mountinfo
+
+        mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$root/tmp"
+        mkdir -p "$root$work"
+        mount --bind "$work" "$root$work"
+        mount -t proc proc "$root/proc"
+        mount -t sysfs -o ro sysfs "$root/sys" 2>/dev/null || mount --rbind /sys "$root/sys"
+
+        dev=$root/dev
+        mount -t tmpfs -o mode=755,nosuid tmpfs "$dev"
+        for n in null zero full random urandom tty; do
+            touch "$dev/$n"
+            mount --bind "/dev/$n" "$dev/$n"
+        done
+        mkdir "$dev/pts" "$dev/shm"
+        mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$dev/pts"
+        ln -s pts/ptmx "$dev/ptmx"
+        mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$dev/shm"
+        ln -s /proc/self/fd "$dev/fd"
+        ln -s /proc/self/fd/0 "$dev/stdin"
+        ln -s /proc/self/fd/1 "$dev/stdout"
+        ln -s /proc/self/fd/2 "$dev/stderr"
+        if [ -S "$work/syslog.sock" ]; then
             ln -s "$work/syslog.sock" "$dev/log"
-            mount --move "$dev" /dev
         fi
+
         ip link set lo up
         hostname sandbox.example
-        exec "$@"
+        exec chroot "$root" "$@"
     ' enter.sh "$work" "$overlays" "$@"
