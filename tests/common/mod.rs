@@ -151,6 +151,8 @@ pub struct Scenario {
     timeout: Duration,
     /// Step counts after which the upper dirs may be cached and reused.
     cache_points: Vec<usize>,
+    /// The binary run as "ours" (default: [`ours_binary`]).
+    ours: Option<PathBuf>,
 }
 
 impl Default for Scenario {
@@ -174,7 +176,20 @@ impl Scenario {
             normalizers: Vec::new(),
             timeout: Duration::from_secs(120),
             cache_points: Vec::new(),
+            ours: None,
         }
+    }
+
+    /// Runs BINARY as "ours" instead of [`ours_binary`] (a build with other
+    /// settings, say); the harness still refuses Debian's own postmulti.
+    pub fn with_ours(mut self, binary: impl AsRef<Path>) -> Self {
+        self.ours = Some(binary.as_ref().to_path_buf());
+        self
+    }
+
+    /// The binary this scenario runs as "ours".
+    fn ours(&self) -> PathBuf {
+        self.ours.clone().unwrap_or_else(ours_binary)
     }
 
     /// A bash script (`bash -e`) run inside the sandbox before the command,
@@ -264,11 +279,11 @@ impl Scenario {
 
     /// Run `/usr/sbin/postmulti ARGS...` with ours only.
     pub fn run_ours<S: AsRef<OsStr>>(&self, args: &[S]) -> Outcome {
-        self.once(&Cmd::Args(argv(args)), Some(&ours_binary()))
+        self.once(&Cmd::Args(argv(args)), Some(&self.ours()))
     }
 
     pub fn run_shell_ours(&self, script: &str) -> Outcome {
-        self.once(&Cmd::Shell(script.to_string()), Some(&ours_binary()))
+        self.once(&Cmd::Shell(script.to_string()), Some(&self.ours()))
     }
 
     /// Run `/usr/sbin/postmulti ARGS...` with the reference only.
@@ -281,7 +296,7 @@ impl Scenario {
     }
 
     fn both(&self, cmd: &Cmd) -> Compared {
-        let ours = ours_binary();
+        let ours = self.ours();
         let (reference, ours) = std::thread::scope(|s| {
             let r = s.spawn(|| self.once(cmd, None));
             let o = s.spawn(|| self.once(cmd, Some(&ours)));
@@ -291,6 +306,7 @@ impl Scenario {
             reference,
             ours,
             normalizers: self.normalizers.clone(),
+            compared: std::cell::Cell::new(false),
         }
     }
 
@@ -399,6 +415,15 @@ fn argv<S: AsRef<OsStr>>(args: &[S]) -> Vec<OsString> {
     let mut v = vec![OsString::from(REFERENCE)];
     v.extend(args.iter().map(|a| a.as_ref().to_owned()));
     v
+}
+
+/// Set to 1 to let POSTMULTI_OURS name Debian's own postmulti (the
+/// reference compared with itself); without it the harness refuses.
+pub const OURS_IS_REFERENCE: &str = "POSTMULTI_OURS_IS_REFERENCE";
+
+/// Whether the caller opted in to POSTMULTI_OURS being Debian's binary.
+fn ours_may_be_the_reference() -> bool {
+    std::env::var_os(OURS_IS_REFERENCE).is_some_and(|v| v == "1")
 }
 
 /// Our binary: $POSTMULTI_OURS, else the crate's binary.
@@ -510,17 +535,44 @@ fn build_driver(
             }
         }
     }
+    // The binary under test: Debian's packaged postmulti for the reference,
+    // the candidate (never Debian's, unless opted in) for ours.
+    writeln!(
+        d,
+        "debian=$(awk '$2 == \"usr/sbin/postmulti\" {{ print $1 }}' /var/lib/dpkg/info/postfix.md5sums)"
+    )
+    .unwrap();
+    writeln!(d, "[ -n \"$debian\" ] || fail 'no md5sum of usr/sbin/postmulti in /var/lib/dpkg/info/postfix.md5sums'").unwrap();
+    writeln!(d, "md5() {{ md5sum < \"$1\" | cut -c1-32; }}").unwrap();
+    match ours {
+        Some(o) => {
+            let o = sh_quote_str(&o.to_string_lossy());
+            writeln!(d, "want=$(md5 {o}) || fail 'cannot read our binary {o}'").unwrap();
+            if !ours_may_be_the_reference() {
+                writeln!(d, "[ \"$want\" != \"$debian\" ] || fail 'our binary {o} is Debian'\\''s postmulti (set {OURS_IS_REFERENCE}=1 to compare the reference with itself)'").unwrap();
+            }
+        }
+        None => writeln!(d, "want=$debian").unwrap(),
+    }
     // Handshake: the harness snapshots the upper dirs, then says go.
     writeln!(d, "echo READY").unwrap();
     writeln!(d, "read -r _ <&6; exec 6<&-").unwrap();
+    writeln!(
+        d,
+        "hfail() {{ echo \"$1\" > \"$W/harness-failed\"; exit 0; }}"
+    )
+    .unwrap();
     if let Some(o) = ours {
         let o = sh_quote_str(&o.to_string_lossy());
         writeln!(
             d,
-            "mount --bind {o} /usr/sbin/postmulti || {{ echo 'SETUP-FAILED bind-mount'; exit 0; }}"
+            "mount --bind {o} /usr/sbin/postmulti || hfail 'cannot bind-mount our binary over /usr/sbin/postmulti'"
         )
         .unwrap();
     }
+    // Proof that the intended binary is the one a command finds.
+    writeln!(d, "[ \"$(command -v postmulti)\" = /usr/sbin/postmulti ] || hfail \"postmulti resolves to $(command -v postmulti), not /usr/sbin/postmulti\"").unwrap();
+    writeln!(d, "[ \"$(md5 /usr/sbin/postmulti)\" = \"$want\" ] || hfail '/usr/sbin/postmulti is not the binary under test'").unwrap();
     let mut d = d.into_bytes();
     d.extend_from_slice(b"env");
     // `env -u NAME` must precede the NAME=VALUE operands.
@@ -689,6 +741,14 @@ fn run_in_sandbox(
     let wait = child.wait().expect("wait for sandbox");
     let timed_out = watchdog.stop() || Instant::now() > deadline;
     let stderr = err_reader.join().unwrap();
+    if let Ok(why) = std::fs::read_to_string(work.join("harness-failed")) {
+        panic!(
+            "sandbox ({}) in {}: {}",
+            if ours.is_some() { "ours" } else { "reference" },
+            work.display(),
+            why.trim_end()
+        );
+    }
     let status_file = std::fs::read_to_string(work.join("status")).ok();
     let status = match status_file.as_deref().map(str::trim).map(str::parse::<i32>) {
         Some(Ok(s)) if !timed_out => s,
@@ -719,6 +779,7 @@ fn run_in_sandbox(
         )
         .into_owned(),
         syslog,
+        pinned: std::cell::Cell::new(false),
     }
 }
 
@@ -820,6 +881,8 @@ pub struct Outcome {
     /// Raw syslog records (`<PRI>Mmm dd hh:mm:ss TAG[PID]: text`) sent to
     /// /dev/log by the command and the checks, in arrival order.
     pub syslog: Vec<Vec<u8>>,
+    /// Set by every assertion on this outcome's status or output.
+    pinned: std::cell::Cell<bool>,
 }
 
 impl Outcome {
@@ -854,7 +917,16 @@ impl Outcome {
             _ => None,
         }
     }
+    #[track_caller]
+    /// Like [`Outcome::file`], for a test that asserts on the content: it
+    /// counts as pinning this outcome.
+    pub fn pin_file(&self, path: &str) -> Option<&[u8]> {
+        self.pinned.set(true);
+        self.file(path)
+    }
+    #[track_caller]
     pub fn assert_status(&self, s: i32) -> &Self {
+        self.pinned.set(true);
         assert_eq!(
             self.status,
             s,
@@ -864,7 +936,9 @@ impl Outcome {
         );
         self
     }
+    #[track_caller]
     pub fn assert_stdout(&self, s: impl AsRef<[u8]>) -> &Self {
+        self.pinned.set(true);
         let s = s.as_ref();
         assert!(
             self.stdout == s,
@@ -876,7 +950,9 @@ impl Outcome {
         );
         self
     }
+    #[track_caller]
     pub fn assert_stderr(&self, s: impl AsRef<[u8]>) -> &Self {
+        self.pinned.set(true);
         let s = s.as_ref();
         assert!(
             self.stderr == s,
@@ -918,6 +994,21 @@ pub struct Compared {
     pub reference: Outcome,
     pub ours: Outcome,
     normalizers: Vec<Normalizer>,
+    /// assert_same was called: then something of the reference must be
+    /// pinned too, or both sides failing alike for an unrelated reason
+    /// would pass (checked when the value is dropped).
+    compared: std::cell::Cell<bool>,
+}
+
+impl Drop for Compared {
+    fn drop(&mut self) {
+        if self.compared.get() && !self.reference.pinned.get() && !std::thread::panicking() {
+            panic!(
+                "this side-by-side test pins nothing of the reference: add .assert_status(..) or a key line (.assert_stdout_line / .assert_stderr_line)\n{}",
+                self.reference.describe()
+            );
+        }
+    }
 }
 
 impl Compared {
@@ -937,7 +1028,9 @@ impl Compared {
     }
 
     /// Same exit status, stdout, stderr, checks output and files written.
+    #[track_caller]
     pub fn assert_same(&self) -> &Self {
+        self.compared.set(true);
         let r = &self.reference;
         let o = &self.ours;
         let mut report = String::new();
@@ -1004,19 +1097,39 @@ impl Compared {
     /// Also assert the (shared) result is this: handy to pin the
     /// reference's behaviour in the test itself, so a change of the host's
     /// postfix shows up as a failure.
+    #[track_caller]
     pub fn assert_status(&self, s: i32) -> &Self {
         self.reference.assert_status(s);
         self
     }
     /// Compared after the `.normalize()` functions.
+    #[track_caller]
     pub fn assert_stdout(&self, s: impl AsRef<[u8]>) -> &Self {
         self.pin("stdout", &self.reference.stdout, s.as_ref())
     }
+    #[track_caller]
     pub fn assert_stderr(&self, s: impl AsRef<[u8]>) -> &Self {
         self.pin("stderr", &self.reference.stderr, s.as_ref())
     }
+    /// The reference's stdout (normalized) has this whole line.
+    #[track_caller]
+    pub fn assert_stdout_line(&self, line: &str) -> &Self {
+        self.pin_line("stdout", &self.reference.stdout, line)
+    }
+    /// The reference's stderr (normalized) has this whole line.
+    #[track_caller]
+    pub fn assert_stderr_line(&self, line: &str) -> &Self {
+        self.pin_line("stderr", &self.reference.stderr, line)
+    }
+    /// The reference's checks output (normalized) has this whole line.
+    #[track_caller]
+    pub fn assert_checks_line(&self, line: &str) -> &Self {
+        self.pin_line("checks", &self.reference.checks, line)
+    }
     /// The reference's postmulti syslog records, normalized (see [`normalize_syslog`]).
+    #[track_caller]
     pub fn assert_syslog(&self, want: &[&str]) -> &Self {
+        self.reference.pinned.set(true);
         let got = self.reference.postmulti_syslog();
         assert_eq!(
             got,
@@ -1026,10 +1139,25 @@ impl Compared {
         );
         self
     }
+    #[track_caller]
     pub fn assert_checks(&self, s: impl AsRef<[u8]>) -> &Self {
         self.pin("checks", &self.reference.checks, s.as_ref())
     }
+    #[track_caller]
+    fn pin_line(&self, what: &str, got: &[u8], line: &str) -> &Self {
+        self.reference.pinned.set(true);
+        let got = self.norm(got);
+        assert!(
+            got.split(|&c| c == b'\n').any(|l| l == line.as_bytes()),
+            "{what} of the reference has no line {line:?}\n--- got:\n{}\n{}",
+            String::from_utf8_lossy(&got),
+            self.reference.describe()
+        );
+        self
+    }
+    #[track_caller]
     fn pin(&self, what: &str, got: &[u8], want: &[u8]) -> &Self {
+        self.reference.pinned.set(true);
         let got = self.norm(got);
         assert!(
             got == want,
