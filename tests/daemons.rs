@@ -92,7 +92,11 @@ fn postfix_start_twice_fails_for_running_instances() {
     instances()
         .setup("postfix start")
         .run_shell("postfix start")
-        .assert_same();
+        .assert_same()
+        .assert_status(1)
+        .assert_stderr_line(
+            "postfix-a/postfix-script: fatal: the Postfix mail system is already running",
+        );
 }
 
 #[test]

@@ -36,7 +36,9 @@ fn environment_of_a_nameless_instance() {
     Scenario::two_secondaries()
         .setup("postmulti -i postfix-b -I - -e assign")
         .run(&["-i", "/etc/postfix-b", "-x", "sh", "-c", &env_script()])
-        .assert_same();
+        .assert_same()
+        .assert_status(0)
+        .assert_stdout_line("--");
 }
 
 #[test]
@@ -61,7 +63,9 @@ fn mail_logtag_is_the_primary_syslog_name() {
     Scenario::two_secondaries()
         .main_cf_append("/etc/postfix/main.cf", "syslog_name = primary-tag")
         .run(&["-x", "sh", "-c", "echo $MAIL_CONFIG $MAIL_LOGTAG"])
-        .assert_same();
+        .assert_same()
+        .assert_status(0)
+        .assert_stdout_line("/etc/postfix-b primary-tag");
 }
 
 #[test]
@@ -85,7 +89,9 @@ fn path_unset() {
     Scenario::new()
         .env_remove("PATH")
         .run(&["-x", "/bin/sh", "-c", "echo \"$PATH\""])
-        .assert_same();
+        .assert_same()
+        .assert_status(0)
+        .assert_stdout_line("/usr/sbin:/bin:/usr/bin:/sbin:/usr/sbin");
 }
 
 #[test]
@@ -93,7 +99,9 @@ fn path_empty() {
     Scenario::new()
         .env("PATH", "")
         .run(&["-x", "/bin/sh", "-c", "echo \"$PATH\""])
-        .assert_same();
+        .assert_same()
+        .assert_status(0)
+        .assert_stdout_line("/usr/sbin:/bin:/usr/bin:/sbin:/usr/sbin");
 }
 
 #[test]
@@ -275,7 +283,10 @@ fn postconf_e_through_x_writes_each_instance() {
 
 #[test]
 fn verbose_twice() {
-    Scenario::new().run(&["-vv", "-x", "true"]).assert_same();
+    Scenario::new()
+        .run(&["-vv", "-x", "true"])
+        .assert_same()
+        .assert_status(0);
 }
 
 #[test]

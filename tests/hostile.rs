@@ -458,7 +458,9 @@ fn secondary_textual_nesting_101_and_1000_deep() {
     for n in [101, 1000] {
         secondary(&format!("multi_instance_group = {}", textual(n)))
             .run(&["-l"])
-            .assert_same();
+            .assert_same()
+            .assert_status(0)
+            .assert_stdout_line("postfix-b       -               n         /etc/postfix-b");
     }
 }
 
@@ -600,7 +602,9 @@ fn stdout_is_dev_full() {
             "postmulti -l > /dev/full; echo \"exit $?\"\n\
              postmulti -x echo hello > /dev/full; echo \"exit $?\"\n",
         )
-        .assert_same();
+        .assert_same()
+        .assert_stdout("exit 1\nexit 1\n")
+        .assert_stderr_line("postmulti: fatal: error writing output: No space left on device");
 }
 
 #[test]
@@ -943,7 +947,15 @@ fn postconf_output_with_a_nul_byte() {
             "postmulti -l; echo \"exit $?\"\n\
              postmulti -i postfix-a -x sh -c 'echo \"[$queue_directory] [$multi_instance_group]\"'; echo \"exit $?\"\n",
         )
-        .assert_same();
+        .assert_same()
+        .assert_stdout(
+            "-               -               y         /etc/postfix\n\
+             postfix-a       g               n         /etc/postfix-a\n\
+             postfix-b       -               n         /etc/postfix-b\n\
+             exit 0\n\
+             [/var/spool/postfix-a] [g]\n\
+             exit 0\n",
+        );
 }
 
 #[test]

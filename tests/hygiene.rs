@@ -181,7 +181,10 @@ fn repeated_import_environment_entries() {
         .env("TZ", "caller")
         .env("LANG", "fr_FR.UTF-8")
         .run(&["-i", "postfix-a", "-e", "enable"])
-        .assert_same();
+        .assert_same()
+        .assert_status(0)
+        .assert_checks_line("TZ=two")
+        .assert_checks_line("LANG=C");
 }
 
 /// Iterator mode is the opposite: `-x` children inherit the caller's

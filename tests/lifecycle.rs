@@ -191,7 +191,9 @@ fn create_name_with_all_safe_characters() {
 fn create_group_with_unsafe_character() {
     Scenario::two_secondaries()
         .run(&["-I", "postfix-c", "-G", "g 1", "-e", "create"])
-        .assert_same();
+        .assert_same()
+        .assert_status(1)
+        .assert_stderr_line("postmulti: fatal: Unsafe characters in '-G g 1'");
 }
 
 #[test]
@@ -213,7 +215,9 @@ fn create_placed_first_with_a() {
 fn create_before_unknown_instance() {
     Scenario::two_secondaries()
         .run(&["-I", "postfix-c", "-i", "nosuch", "-e", "create"])
-        .assert_same();
+        .assert_same()
+        .assert_status(1)
+        .assert_stderr_line("postmulti: fatal: No matching secondary instances");
 }
 
 #[test]
@@ -277,7 +281,9 @@ fn destroy_instance_with_extra_files_warns() {
     Scenario::two_secondaries()
         .setup("touch /etc/postfix-b/extra /var/spool/postfix-b/active/msg")
         .run(&["-i", "postfix-b", "-e", "destroy"])
-        .assert_same();
+        .assert_same()
+        .assert_status(0)
+        .assert_stderr_line("postfix/postmulti-script: warning: /etc/postfix-b: please verify contents and remove by hand");
 }
 
 #[test]
@@ -360,11 +366,22 @@ fn assign_that_changes_nothing_exits_0_without_the_script() {
     assert!(c.reference.file("/var/log/postmulti-script.log").is_none());
 }
 
+/// Upstream does not refuse this: the primary gets a name like any instance.
 #[test]
-fn assign_name_to_primary_is_refused() {
-    Scenario::two_secondaries()
-        .run(&["-i", "-", "-I", "postfix-x", "-e", "assign"])
-        .assert_same();
+fn assign_name_to_primary() {
+    let c = Scenario::two_secondaries().run(&["-i", "-", "-I", "postfix-x", "-e", "assign"]);
+    c.assert_same().assert_status(0);
+    let main_cf = c
+        .reference
+        .pin_file("/etc/postfix/main.cf")
+        .unwrap_or_default();
+    assert!(
+        sorted_lines(main_cf)
+            .split(|&b| b == b'\n')
+            .any(|l| l == b"multi_instance_name = postfix-x"),
+        "{}",
+        c.reference.describe()
+    );
 }
 
 #[test]

@@ -223,7 +223,9 @@ fn name_with_a_space() {
     Scenario::two_secondaries()
         .main_cf_append("/etc/postfix-a/main.cf", "multi_instance_name = x y")
         .run(&["-l"])
-        .assert_same();
+        .assert_same()
+        .assert_status(0)
+        .assert_stderr_line("/usr/sbin/postconf: warning: /etc/postfix-a/main.cf, line 699: overriding earlier entry: multi_instance_name=postfix-a");
 }
 
 #[test]
@@ -266,7 +268,9 @@ fn secondary_enable_from_a_macro() {
             "on = yes\nmulti_instance_enable = $on",
         )
         .run(&["-l"])
-        .assert_same();
+        .assert_same()
+        .assert_status(0)
+        .assert_stdout_line("postfix-b       -               n         /etc/postfix-b");
 }
 
 #[test]
@@ -340,7 +344,9 @@ fn secondary_queue_directory_from_macro() {
             "qbase = /var/spool\nqueue_directory = ${qbase}/postfix-b",
         )
         .run(&["-l"])
-        .assert_same();
+        .assert_same()
+        .assert_status(0)
+        .assert_stderr_line("/usr/sbin/postconf: warning: /etc/postfix-b/main.cf, line 699: overriding earlier entry: queue_directory=/var/spool/postfix-b");
 }
 
 #[test]
@@ -463,7 +469,9 @@ fn multi_instance_directories_from_macros() {
             "base = /etc\nmulti_instance_directories = ${base}/postfix-a $(base)/postfix-b ${undefined?/nowhere} ${base:/etc/postfix-b}",
         )
         .run(&["-l"])
-        .assert_same();
+        .assert_same()
+        .assert_status(0)
+        .assert_stdout_line("postfix-b       -               n         /etc/postfix-b");
 }
 
 #[test]
@@ -471,7 +479,9 @@ fn relative_directory_in_multi_instance_directories() {
     Scenario::two_secondaries()
         .setup("postconf -e 'multi_instance_directories=etc/postfix-a'")
         .run(&["-l"])
-        .assert_same();
+        .assert_same()
+        .assert_status(0)
+        .assert_stdout_line("postfix-a       g1              n         etc/postfix-a");
 }
 
 #[test]
@@ -487,19 +497,26 @@ fn debian_init_script_parses_l_a() {
 fn stdout_closed_early_by_head() {
     Scenario::two_secondaries()
         .run_shell("postmulti -l | head -1; echo \"${PIPESTATUS[@]}\"")
-        .assert_same();
+        .assert_same()
+        .assert_stdout("-               -               y         /etc/postfix\n0 0\n");
 }
 
 #[test]
 fn stdout_write_error() {
     Scenario::new()
         .run_shell("postmulti -l > /dev/full; echo $?")
-        .assert_same();
+        .assert_same()
+        .assert_status(0)
+        .assert_stderr_line("postmulti: fatal: error writing output: No space left on device");
 }
 
 #[test]
 fn verbose_listing() {
-    Scenario::two_secondaries().run(&["-l", "-v"]).assert_same();
+    Scenario::two_secondaries()
+        .run(&["-l", "-v"])
+        .assert_same()
+        .assert_status(0)
+        .assert_stdout_line("postfix-b       -               n         /etc/postfix-b");
 }
 
 #[test]

@@ -95,23 +95,37 @@ fn truncated_macro() {
 
 #[test]
 fn unbalanced_parenthesis_macro() {
-    with_primary("multi_instance_directories = $(a").assert_same();
+    with_primary("multi_instance_directories = $(a")
+        .assert_same()
+        .assert_status(1)
+        .assert_stderr_line("postmulti: fatal: dictionary mail_dict: macro processing error")
+        .assert_stderr_line("postmulti: warning: truncated macro reference: \"$(a\"");
 }
 
 #[test]
 fn macro_with_bad_character() {
-    with_primary("multi_instance_directories = ${a b}").assert_same();
+    with_primary("multi_instance_directories = ${a b}")
+        .assert_same()
+        .assert_status(1)
+        .assert_stderr_line("postmulti: fatal: dictionary mail_dict: macro processing error")
+        .assert_stderr_line("postmulti: warning: attribute name syntax error at: \"...a>>> b\"");
 }
 
 #[test]
 fn conditional_macros() {
     with_primary("x = yes\ny = ${x?/etc/postfix-x} ${nonexist?bad} ${x:bad} ${nonexist:/etc/postfix-y}\nmulti_instance_group = $y")
-        .assert_same();
+        .assert_same()
+        .assert_status(0)
+        .assert_stdout_line("-               /etc/postfix-x   /etc/postfix-y y         /etc/postfix");
 }
 
 #[test]
 fn recursive_macro() {
-    with_primary("a = $b\nb = $a\nmulti_instance_directories = $a").assert_same();
+    with_primary("a = $b\nb = $a\nmulti_instance_directories = $a")
+        .assert_same()
+        .assert_status(1)
+        .assert_stderr_line("postmulti: fatal: dictionary mail_dict: macro processing error")
+        .assert_stderr_line("postmulti: warning: unreasonable macro call nesting: \"b\"");
 }
 
 #[test]
@@ -141,7 +155,12 @@ fn uppercase_multi_instance_enable_in_primary() {
 
 #[test]
 fn empty_multi_instance_enable_in_primary() {
-    with_primary("multi_instance_enable =").assert_same();
+    with_primary("multi_instance_enable =")
+        .assert_same()
+        .assert_status(1)
+        .assert_stderr_line(
+            "postmulti: fatal: bad boolean configuration: multi_instance_enable = ",
+        );
 }
 
 #[test]
@@ -211,7 +230,9 @@ fn shared_directory_is_a_symlink_to_a_directory() {
             "command_directory = /var/tmp/sbin-link",
         )
         .run(&["-l"])
-        .assert_same();
+        .assert_same()
+        .assert_status(0)
+        .assert_stdout_line("-               -               y         /etc/postfix");
 }
 
 #[test]
@@ -271,7 +292,9 @@ fn secondary_queue_directory_is_the_shared_daemon_directory() {
 
 #[test]
 fn config_directory_set_in_main_cf_is_ignored() {
-    with_primary("config_directory = /somewhere/else").assert_same();
+    with_primary("config_directory = /somewhere/else").assert_same()
+        .assert_status(0)
+        .assert_stderr_line("postmulti: warning: /etc/postfix/main.cf, line 24: overriding earlier entry: config_directory=/etc/postfix");
 }
 
 #[test]
@@ -282,7 +305,9 @@ fn syslog_name_with_macro() {
             "syslog_name = ${multi_instance_name?{$multi_instance_name}:postfix}-x",
         )
         .run(&["-x", "sh", "-c", "echo $MAIL_LOGTAG"])
-        .assert_same();
+        .assert_same()
+        .assert_status(0)
+        .assert_stdout_line("postfix-x");
 }
 
 #[test]
@@ -312,7 +337,8 @@ fn main_cf_with_nul_free_binary_bytes() {
         .main_cf_append("/etc/postfix/main.cf", "multi_instance_group = caf\u{e9}")
         .setup("printf 'multi_instance_name = \\377\\376\\n' >> /etc/postfix/main.cf")
         .run(&["-l"])
-        .assert_same();
+        .assert_same()
+        .assert_status(0);
 }
 
 #[test]
@@ -320,10 +346,15 @@ fn crlf_line_endings() {
     Scenario::new()
         .setup("printf 'multi_instance_group = g\\r\\n' >> /etc/postfix/main.cf")
         .run(&["-l"])
-        .assert_same();
+        .assert_same()
+        .assert_status(0)
+        .assert_stdout_line("-               g               y         /etc/postfix");
 }
 
 #[test]
 fn postmulti_start_commands_are_read_at_startup() {
-    with_primary("postmulti_start_commands = ${undefined_x}").assert_same();
+    with_primary("postmulti_start_commands = ${undefined_x}")
+        .assert_same()
+        .assert_status(0)
+        .assert_stdout_line("-               -               y         /etc/postfix");
 }

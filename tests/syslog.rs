@@ -5,15 +5,20 @@
 mod common;
 use common::*;
 
+/// The usage fatal as logged: `<PRI>TIME postmulti[PID]: fatal: Usage:...`.
+fn usage_record(pri: u8) -> String {
+    format!(
+        "<{pri}>TIME postmulti[PID]: {}",
+        USAGE.trim_start_matches("postmulti: ").trim_end()
+    )
+}
+
 #[test]
 fn usage_fatal_is_logged_at_mail_crit() {
     Scenario::new()
         .run(&["-z"])
         .assert_same()
-        .assert_syslog(&[&format!(
-            "<18>TIME postmulti[PID]: {}",
-            USAGE.trim_start_matches("postmulti: ").trim_end()
-        )]);
+        .assert_syslog(&[&usage_record(18)]);
 }
 
 #[test]
@@ -36,7 +41,12 @@ fn successful_listing_logs_nothing() {
 
 #[test]
 fn verbose_listing_logs_like_the_reference() {
-    Scenario::two_secondaries().run(&["-v", "-l"]).assert_same();
+    Scenario::two_secondaries()
+        .run(&["-v", "-l"])
+        .assert_same()
+        .assert_status(0)
+        .assert_stdout_line("postfix-a       g1              n         /etc/postfix-a")
+        .assert_syslog(&[]);
 }
 
 #[test]
@@ -64,7 +74,9 @@ fn syslog_name_of_the_primary() {
     Scenario::new()
         .main_cf_append("/etc/postfix/main.cf", "syslog_name = custom")
         .run(&["-z"])
-        .assert_same();
+        .assert_same()
+        .assert_status(1)
+        .assert_syslog(&[&usage_record(18)]);
 }
 
 #[test]
@@ -72,7 +84,9 @@ fn syslog_facility_of_the_primary() {
     Scenario::new()
         .main_cf_append("/etc/postfix/main.cf", "syslog_facility = local3")
         .run(&["-z"])
-        .assert_same();
+        .assert_same()
+        .assert_status(1)
+        .assert_syslog(&[&usage_record(154)]);
 }
 
 #[test]

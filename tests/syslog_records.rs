@@ -144,13 +144,26 @@ fn usage_fatal() {
     );
 }
 
+/// /x holds a main.cf (made here: the sandbox's root is copy-on-write), so
+/// the fatal is postmulti's own check, not the configuration reader's.
 #[test]
 fn configuration_fatal() {
     same_records(
-        "",
+        "mkdir -p /x && cp /etc/postfix/main.cf /x/main.cf",
         "MAIL_CONFIG=/x postmulti -l",
         1,
         &["<18>TIME postmulti[PID]: fatal: Non-default configuration directory: MAIL_CONFIG=/x"],
+    );
+}
+
+/// No /x at all (removed, in case the host has one): the reader's fatal.
+#[test]
+fn configuration_directory_without_main_cf() {
+    same_records(
+        "rm -rf /x",
+        "MAIL_CONFIG=/x postmulti -l",
+        1,
+        &["<18>TIME postmulti[PID]: fatal: open /x/main.cf: No such file or directory"],
     );
 }
 

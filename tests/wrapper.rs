@@ -14,7 +14,7 @@ fn three() -> Scenario {
 }
 
 fn calls(c: &Compared) -> String {
-    String::from_utf8_lossy(c.reference.file(LOG).unwrap_or(b"(no calls)\n")).into_owned()
+    String::from_utf8_lossy(c.reference.pin_file(LOG).unwrap_or(b"(no calls)\n")).into_owned()
 }
 
 fn argv_lines(c: &Compared) -> String {
@@ -119,12 +119,26 @@ fn postfix_sees_only_mail_config_and_mail_logtag() {
 
 #[test]
 fn verbose_passes_mail_verbose_to_postfix() {
-    three().run(&["-v", "-p", "status"]).assert_same();
+    let c = three().run(&["-v", "-p", "status"]);
+    c.assert_same().assert_status(0);
+    assert_eq!(
+        calls(&c).matches("  env MAIL_VERBOSE\n").count(),
+        3,
+        "{}",
+        calls(&c)
+    );
 }
 
 #[test]
 fn unknown_command_runs_on_all() {
-    three().run(&["-p", "set-permissions"]).assert_same();
+    let c = three().run(&["-p", "set-permissions"]);
+    c.assert_same().assert_status(0);
+    assert_eq!(
+        argv_lines(&c),
+        "MAIL_CONFIG=/etc/postfix argv=-- set-permissions\n\
+         MAIL_CONFIG=/etc/postfix-a argv=-- set-permissions\n\
+         MAIL_CONFIG=/etc/postfix-b argv=-- set-permissions\n"
+    );
 }
 
 #[test]
@@ -156,30 +170,38 @@ fn custom_start_commands() {
 
 #[test]
 fn custom_stop_commands() {
-    three()
+    let c = three()
         .setup("postconf -e 'postmulti_stop_commands = halt'")
-        .run(&["-p", "halt"])
-        .assert_same();
+        .run(&["-p", "halt"]);
+    c.assert_same().assert_status(0);
+    assert_eq!(
+        argv_lines(&c),
+        "MAIL_CONFIG=/etc/postfix-a argv=-- halt\nMAIL_CONFIG=/etc/postfix argv=-- halt\n"
+    );
 }
 
 #[test]
 fn custom_control_commands_replace_the_defaults() {
     // reload is no longer a control command: it runs everywhere.
-    three()
+    let c = three()
         .setup("postconf -e 'postmulti_control_commands = poke'")
-        .run(&["-p", "reload"])
-        .assert_same();
+        .run(&["-p", "reload"]);
+    c.assert_same().assert_status(0);
+    assert_eq!(argv_lines(&c).lines().count(), 3, "{}", calls(&c));
 }
 
 #[test]
 fn start_commands_are_looked_up_in_the_primary_main_cf_only() {
-    three()
+    let c = three()
         .main_cf_append(
             "/etc/postfix-a/main.cf",
             "postmulti_start_commands = warmup",
         )
-        .run(&["-p", "warmup"])
-        .assert_same();
+        .run(&["-p", "warmup"]);
+    c.assert_same().assert_status(0);
+    // Not a start command: it runs as is on all three, disabled one included.
+    assert_eq!(argv_lines(&c).lines().count(), 3, "{}", calls(&c));
+    assert!(!calls(&c).contains("check"), "{}", calls(&c));
 }
 
 #[test]
@@ -257,5 +279,6 @@ fn real_postfix_status_single_instance() {
 fn real_postfix_check_all_instances() {
     Scenario::two_secondaries()
         .run(&["-p", "check"])
-        .assert_same();
+        .assert_same()
+        .assert_status(0);
 }
