@@ -153,9 +153,9 @@ pub fn usage(progname: &[u8]) -> Fatal {
 }
 
 /// Options that take a value.
-const WITH_VALUE: &[u8] = b"egiGI";
+pub const WITH_VALUE: &[u8] = b"egiGI";
 /// Options without a value.
-const FLAGS: &[u8] = b"ajlpRvx";
+pub const FLAGS: &[u8] = b"ajlpRvx";
 
 fn fatal(text: impl Into<Vec<u8>>) -> ParseError {
     ParseError::Fatal(Fatal(text.into()))
