@@ -13,8 +13,9 @@
 #   Debian, hence /run).  Add "usr" to see what dpkg -i wrote under /usr.
 # - Every other file system mounted on the host (not /proc, /sys, /dev,
 #   /tmp) is bound read-only at its place.
-# - /tmp is a fresh tmpfs; WORKDIR itself is bound at its own path,
-#   writable, so the harness's driver, status and logs pass through it.
+# - /tmp is copy-on-write as well (the repository under test may live
+#   there); WORKDIR itself is bound at its own path, writable, so the
+#   harness's driver, status and logs pass through it.
 # - /proc, /sys, /dev are the namespace's own: /dev is a private tmpfs with
 #   the usual device nodes (bind mounts of the host's), a new devpts
 #   instance and a fresh /dev/shm.  If WORKDIR/syslog.sock exists (a
@@ -75,7 +76,10 @@ exec unshare --mount --pid --fork --net --uts --mount-proc --propagation private
             mount -o remount,bind,ro "$root$mp"
         done < /proc/self/mountinfo
 
-        mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$root/tmp"
+        # /tmp: copy-on-write too (the repository under test may live there).
+        mkdir "$work/rootfs/tmp-upper" "$work/rootfs/tmp-work"
+        mount -t overlay overlay \
+            -o "lowerdir=/tmp,upperdir=$work/rootfs/tmp-upper,workdir=$work/rootfs/tmp-work" "$root/tmp"
         mkdir -p "$root$work"
         mount --bind "$work" "$root$work"
         mount -t proc proc "$root/proc"
