@@ -53,12 +53,7 @@ const UPSTREAM_DEFAULTS: &[(&str, &str)] = &[
 
 /// Runs `postconf -d` against an empty configuration: built-in parameters only.
 fn installed_defaults() -> Option<BTreeMap<String, String>> {
-    let postconf = env::var("POSTMULTI_POSTCONF").ok().or_else(|| {
-        ["/usr/sbin/postconf", "/usr/local/sbin/postconf"]
-            .iter()
-            .find(|p| std::path::Path::new(p).exists())
-            .map(|p| p.to_string())
-    })?;
+    let postconf = postconf_path()?;
     let empty = PathBuf::from(env::var("OUT_DIR").ok()?).join("empty-config");
     fs::create_dir_all(&empty).ok()?;
     fs::write(empty.join("main.cf"), "").ok()?;
@@ -82,9 +77,24 @@ fn installed_defaults() -> Option<BTreeMap<String, String>> {
     (!map.is_empty()).then_some(map)
 }
 
+/// The postconf build.rs runs, if any.
+fn postconf_path() -> Option<String> {
+    env::var("POSTMULTI_POSTCONF").ok().or_else(|| {
+        ["/usr/sbin/postconf", "/usr/local/sbin/postconf"]
+            .iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .map(|p| p.to_string())
+    })
+}
+
 fn main() {
-    println!("cargo:rerun-if-changed=build.rs");
+    // Cargo.toml names this script src/build.rs: a path that does not exist
+    // here would make cargo run it, and rebuild postmulti, every time.
+    println!("cargo:rerun-if-changed=src/build.rs");
     println!("cargo:rerun-if-env-changed=POSTMULTI_POSTCONF");
+    if let Some(p) = postconf_path().filter(|p| std::path::Path::new(p).exists()) {
+        println!("cargo:rerun-if-changed={p}");
+    }
     let installed = installed_defaults();
     let mut out = String::new();
     out.push_str("/// Compiled-in defaults: (name, value, where the value came from).\n");
