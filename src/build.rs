@@ -1,18 +1,26 @@
 //! Records, at build time, the compiled-in defaults of the Postfix that this
-//! postmulti is built to replace, and the names of its built-in parameters.
+//! postmulti is built to replace, the table of its built-in parameters, and
+//! which postconf binary that table came from.
 //!
 //! Source, in order: `POSTMULTI_DEFAULT_<NAME>` environment variables (for
 //! packagers), then `postconf -d` of the installed Postfix (`POSTMULTI_POSTCONF`
 //! names another postconf), then upstream's defaults.  With no postconf at
-//! build time the list of built-in names is empty, which only means that every
-//! secondary instance is read through postconf at run time.
+//! build time no table is recorded, and postmulti reads the installed
+//! Postfix's at run time (one `postconf -d` per run).
+//!
+//! Only what is the same on every host with the same Postfix package is
+//! recorded: the defaults postconf computes on the host it runs on (see
+//! COMPUTED) are recorded by name only, so that two builds of the same commit
+//! with the same Postfix are identical whatever the build host is called or
+//! where it is connected.
 
 use std::collections::BTreeMap;
 use std::env;
 use std::fmt::Write as _;
 use std::fs;
-use std::path::PathBuf;
-use std::process::Command;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 /// Parameters whose defaults postmulti evaluates itself, with upstream's values.
 const UPSTREAM_DEFAULTS: &[(&str, &str)] = &[
@@ -51,51 +59,92 @@ const UPSTREAM_DEFAULTS: &[(&str, &str)] = &[
     ("postlog_service_name", "postlog"),
 ];
 
+/// Built-in parameters whose `postconf -d` value postconf computes when it
+/// runs, on the host it runs on, instead of taking it from its tables:
+/// upstream's postconf_builtin.c registers myhostname, mydomain (both from
+/// the host name) and mynetworks (the interface addresses) with functions,
+/// and process_name (argv[0]) and process_id (getpid()) ad hoc; comparing
+/// `postconf -d` under other host names and network namespaces finds exactly
+/// these (tests/reproducible.rs checks that, on the machine it runs on).
+/// Keep in step with src/defaults.rs.
+const COMPUTED: &[&str] = &[
+    "mydomain",
+    "myhostname",
+    "mynetworks",
+    "process_id",
+    "process_name",
+];
+
+/// The postconf to ask, if any: POSTMULTI_POSTCONF, else the usual places.
+fn postconf_path() -> Option<PathBuf> {
+    match env::var_os("POSTMULTI_POSTCONF") {
+        Some(p) => Some(PathBuf::from(p)),
+        None => ["/usr/sbin/postconf", "/usr/local/sbin/postconf"]
+            .iter()
+            .map(Path::new)
+            .find(|p| p.exists())
+            .map(Path::to_path_buf),
+    }
+}
+
+/// What `postconf -d` printed, with the identity of the postconf binary.
+struct Installed {
+    path: PathBuf,
+    size: u64,
+    mtime: i64,
+    mtime_nsec: i64,
+    table: BTreeMap<String, String>,
+}
+
 /// Runs `postconf -d` against an empty configuration: built-in parameters only.
-fn installed_defaults() -> Option<BTreeMap<String, String>> {
-    let postconf = postconf_path()?;
+fn installed_defaults(postconf: &Path) -> Option<Installed> {
+    let meta = fs::metadata(postconf).ok()?;
     let empty = PathBuf::from(env::var("OUT_DIR").ok()?).join("empty-config");
     fs::create_dir_all(&empty).ok()?;
     fs::write(empty.join("main.cf"), "").ok()?;
     fs::write(empty.join("master.cf"), "").ok()?;
-    let out = Command::new(&postconf)
+    let out = Command::new(postconf)
         .arg("-d")
         .arg("-c")
         .arg(&empty)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
         .output()
         .ok()?;
     if !out.status.success() {
         return None;
     }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut map = BTreeMap::new();
+    let text = String::from_utf8(out.stdout).ok()?;
+    let mut table = BTreeMap::new();
     for line in text.lines() {
-        if let Some((name, value)) = line.split_once('=') {
-            map.insert(name.trim().to_string(), value.trim().to_string());
-        }
+        // Every line is `name = value` (or `name =`); anything else is not
+        // postconf -d output, and nothing is recorded.
+        let (name, value) = line.split_once('=')?;
+        table.insert(name.trim().to_string(), value.trim().to_string());
     }
-    (!map.is_empty()).then_some(map)
-}
-
-/// The postconf build.rs runs, if any.
-fn postconf_path() -> Option<String> {
-    env::var("POSTMULTI_POSTCONF").ok().or_else(|| {
-        ["/usr/sbin/postconf", "/usr/local/sbin/postconf"]
-            .iter()
-            .find(|p| std::path::Path::new(p).exists())
-            .map(|p| p.to_string())
+    (!table.is_empty()).then_some(Installed {
+        path: postconf.to_path_buf(),
+        size: meta.size(),
+        mtime: meta.mtime(),
+        mtime_nsec: meta.mtime_nsec(),
+        table,
     })
 }
 
 fn main() {
-    // Cargo.toml names this script src/build.rs: a path that does not exist
-    // here would make cargo run it, and rebuild postmulti, every time.
     println!("cargo:rerun-if-changed=src/build.rs");
     println!("cargo:rerun-if-env-changed=POSTMULTI_POSTCONF");
-    if let Some(p) = postconf_path().filter(|p| std::path::Path::new(p).exists()) {
-        println!("cargo:rerun-if-changed={p}");
+    let postconf = postconf_path();
+    // A path that does not exist would make cargo run this script on every
+    // build; the run-time check in src/defaults.rs covers what this misses
+    // (a Postfix installed or upgraded later: dpkg keeps the package's
+    // mtimes, which are older than the last build).
+    if let Some(p) = postconf.as_ref().filter(|p| p.exists()) {
+        println!("cargo:rerun-if-changed={}", p.display());
     }
-    let installed = installed_defaults();
+    let installed = postconf.as_deref().and_then(installed_defaults);
+    let table = installed.as_ref().map(|i| &i.table);
+
     let mut out = String::new();
     out.push_str("/// Compiled-in defaults: (name, value, where the value came from).\n");
     out.push_str("pub const DEFAULTS: &[(&str, &str, &str)] = &[\n");
@@ -104,43 +153,71 @@ fn main() {
         println!("cargo:rerun-if-env-changed={var}");
         let (value, origin) = if let Ok(v) = env::var(&var) {
             (v, "environment")
-        } else if let Some(v) = installed.as_ref().and_then(|m| m.get(*name)) {
-            (v.clone(), "postconf -d")
+        } else if let Some(v) = table.and_then(|m| m.get(*name)) {
+            (v.clone(), "postconf -d at build time")
         } else {
             (upstream.to_string(), "upstream")
         };
+        assert!(
+            !COMPUTED.contains(name),
+            "{name} is computed on the running host"
+        );
         writeln!(out, "    ({name:?}, {value:?}, {origin:?}),").unwrap();
     }
     out.push_str("];\n\n");
+
     out.push_str(
         "/// Names of the built-in parameters of the Postfix seen at build time, sorted.\n",
     );
     out.push_str("pub const BUILTIN_NAMES: &[&str] = &[\n");
-    if let Some(m) = &installed {
-        for name in m.keys() {
-            writeln!(out, "    {name:?},").unwrap();
-        }
+    for name in table.into_iter().flat_map(|m| m.keys()) {
+        writeln!(out, "    {name:?},").unwrap();
     }
     out.push_str("];\n\n");
     out.push_str(
-        "/// Their raw default values, as `postconf -d` prints them, in the same order.\n",
+        "/// Their raw default values, as `postconf -d` prints them, in the same\n\
+         /// order; None for those computed on the running host (COMPUTED).\n",
     );
-    out.push_str("pub const BUILTIN_DEFAULTS: &[&str] = &[\n");
-    if let Some(m) = &installed {
-        for value in m.values() {
-            writeln!(out, "    {value:?},").unwrap();
+    out.push_str("pub const BUILTIN_DEFAULTS: &[Option<&str>] = &[\n");
+    for (name, value) in table.into_iter().flatten() {
+        if COMPUTED.contains(&name.as_str()) {
+            out.push_str("    None,\n");
+        } else {
+            writeln!(out, "    Some({value:?}),").unwrap();
         }
     }
     out.push_str("];\n\n");
-    let version = installed
-        .as_ref()
+
+    out.push_str(
+        "/// Built-in parameters whose default postconf computes on the host it runs on.\n",
+    );
+    writeln!(out, "pub const COMPUTED: &[&str] = &{COMPUTED:?};\n").unwrap();
+
+    let version = table
         .and_then(|m| m.get("mail_version").cloned())
         .unwrap_or_default();
     writeln!(
         out,
-        "/// mail_version of the Postfix seen at build time (empty if none).\npub const BUILT_AGAINST: &str = {version:?};"
+        "/// mail_version of the Postfix seen at build time (empty if none).\n\
+         pub const BUILT_AGAINST: &str = {version:?};\n"
     )
     .unwrap();
+    out.push_str(
+        "/// The postconf binary the table was recorded from (None: no table).\n\
+         pub const RECORDED_FROM: Option<Identity> = ",
+    );
+    match &installed {
+        Some(i) => writeln!(
+            out,
+            "Some(Identity {{ path: {:?}, size: {}, mtime: {}, mtime_nsec: {} }});",
+            i.path.to_string_lossy(),
+            i.size,
+            i.mtime,
+            i.mtime_nsec
+        )
+        .unwrap(),
+        None => out.push_str("None;\n"),
+    }
     let dest = PathBuf::from(env::var("OUT_DIR").unwrap()).join("defaults.rs");
     fs::write(dest, out).unwrap();
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::defaults::{default_of, is_builtin};
+use crate::defaults::{default_of, have_table, is_builtin};
 use crate::expand::{Lookup, Resolver};
 use crate::msg::{bfmt, io_error_text};
 
@@ -175,8 +175,10 @@ impl MainCf {
 }
 
 /// Looks names up as Postfix does for one instance: its main.cf, then its
-/// config_directory, then the compiled-in defaults; a built-in whose default
-/// only Postfix can compute is Unknown, anything else Undefined.
+/// config_directory, then the defaults in use (src/defaults.rs); any other
+/// built-in (its default only Postfix evaluates, or computes on the running
+/// host: $myhostname), or any name at all when no table of built-ins is at
+/// hand, is Unknown; anything else Undefined.
 pub struct InstanceResolver<'a> {
     pub main_cf: &'a MainCf,
     pub config_dir: &'a [u8],
@@ -190,7 +192,7 @@ impl Resolver for InstanceResolver<'_> {
             Lookup::Value(self.config_dir.to_vec())
         } else if let Some(v) = default_of(name) {
             Lookup::Value(v.as_bytes().to_vec())
-        } else if is_builtin(name) {
+        } else if is_builtin(name) || !have_table() {
             Lookup::Unknown
         } else {
             Lookup::Undefined

@@ -3,7 +3,7 @@
 
 use std::process::{Command, Stdio};
 
-use crate::defaults::default_str;
+use crate::defaults::{self, default_str, Source};
 use crate::expand::{expand, ExpandError};
 use crate::maincf::{InstanceResolver, MainCf};
 use crate::msg::{self, bfmt, Fatal, Result};
@@ -61,14 +61,18 @@ impl Primary {
             control_cmds: Vec::new(),
             smtputf8: true,
         };
-        let facility = p.param("syslog_facility")?;
-        if !msg::set_facility(&facility) {
-            return Err(Fatal(bfmt(
-                "file {}/main.cf: parameter syslog_facility: unrecognized value: {}",
-                &[config_dir, &facility],
-            )));
-        }
+        p.set_facility()?;
         p.command_dir = p.param("command_directory")?;
+        // The built-in parameter table and defaults of the installed Postfix
+        // (src/defaults.rs); if they are read at run time, the defaults used
+        // so far may have changed.
+        let active = defaults::activate(&p.command_dir);
+        if matches!(
+            active.source,
+            Source::RunTimeDiffers | Source::RunTimeNoneRecorded
+        ) {
+            p.set_facility()?;
+        }
         p.configure_logging()?;
         p.daemon_dir = p.param("daemon_directory")?;
         p.queue_dir = p.param("queue_directory")?;
@@ -86,6 +90,18 @@ impl Primary {
         p.control_cmds = p.param("postmulti_control_commands")?;
         p.smtputf8 = p.utf8_enabled();
         Ok(p)
+    }
+
+    /// Evaluates and sets syslog_facility, as mail_params_init() does first.
+    fn set_facility(&self) -> Result<()> {
+        let facility = self.param("syslog_facility")?;
+        if !msg::set_facility(&facility) {
+            return Err(Fatal(bfmt(
+                "file {}/main.cf: parameter syslog_facility: unrecognized value: {}",
+                &[&self.config_dir, &facility],
+            )));
+        }
+        Ok(())
     }
 
     /// The expanded value of a parameter (main.cf, else the default).
