@@ -5,8 +5,12 @@
 #   sudo bash tests/bench/scale.sh                 # N = 0 1 10 100 500 1000
 #   sudo NS="1 10 100" RUNS=7 bash tests/bench/scale.sh
 #
-# For each N it times `-l`, `-l -j` (ours only: 3.11+), `-x true` and
-# `-i postfix-bN -x true` (`-i -` for N = 0), the two binaries alternately
+# For each N it times `-l`, `-l -j` (ours only: 3.11+), `-x true`,
+# `-i postfix-bN -x true` (`-i -` for N = 0), and `-l` again with another
+# postconf bind-mounted over /usr/sbin/postconf (a copy with another mtime:
+# not the one ours was built against, so ours reads `postconf -d` once per
+# run, as after a Postfix upgrade or in a build without Postfix; strace, if
+# installed, counts 1), the two binaries alternately
 # (C then ours, ours then C on the next run), after one untimed warm-up run
 # of each under /usr/bin/time.  It prints a markdown table on stdout
 # (progress goes to stderr): medians of RUNS runs (default 7 for N <= 100, 5
@@ -156,6 +160,12 @@ def postconf_execs(argv):
     os.unlink(trace)
     return count
 
+# A copy of postconf with another mtime: to ours, not the postconf it was
+# built against (what a Postfix upgrade without a rebuild of ours looks like).
+OTHER_POSTCONF = "/run/pm-bench.postconf"
+shutil.copy2("/usr/sbin/postconf", OTHER_POSTCONF)
+os.utime(OTHER_POSTCONF, (1577836800, 1577836800))
+
 log("scale.sh: postmulti -e init; postmulti -I postfix-t -e create (the template)")
 sh(ref, "-e", "init")
 sh(ref, "-I", "postfix-t", "-e", "create")
@@ -181,9 +191,19 @@ for n in ns:
     log(f"scale.sh: N={n}: -l identical ({n + 1} lines); ours started "
         f"{'?' if execs is None else execs} postconf processes")
     runs = int(runs_override) if runs_override else (7 if n <= 100 else 5)
-    commands = [(["-l"], True), (["-l", "-j"], False), (["-x", "true"], True),
-                (["-i", one, "-x", "true"], True)]
-    for args, both in commands:
+    commands = [(["-l"], True, False), (["-l", "-j"], False, False), (["-x", "true"], True, False),
+                (["-i", one, "-x", "true"], True, False), (["-l"], True, True)]
+    for args, both, other_postconf in commands:
+        if other_postconf:
+            # Another postconf than the one ours was built against (a Postfix
+            # upgraded since the build): ours reads `postconf -d` once.
+            sh("mount", "--bind", OTHER_POSTCONF, "/usr/sbin/postconf")
+            a, b = capture([ref, "-l"]), capture([ours, "-l"])
+            if a != b:
+                sys.exit(f"scale.sh: N={n}: `postmulti -l` with another postconf differs")
+            execs = postconf_execs([ours, "-l"])
+            log(f"scale.sh: N={n}: another postconf: -l identical; ours started "
+                f"{'?' if execs is None else execs} postconf processes")
         sides = [("ref", ref), ("ours", ours)] if both else [("ours", ours)]
         times = {s: [] for s, _ in sides}
         # The untimed warm-up run of each is the one whose peak RSS is taken.
@@ -196,13 +216,16 @@ for n in ns:
                     sys.exit(f"scale.sh: N={n}: {side} postmulti {' '.join(args)}: exit {status}")
                 times[side].append(ms)
         med = {s: statistics.median(t) for s, t in times.items()}
+        if other_postconf:
+            sh("umount", "/usr/sbin/postconf")
         c = f"{med['ref']:.1f}" if both else "—"
         ratio = f"{med['ref'] / med['ours']:.1f}×" if both else "—"
         c_rss = str(rss["ref"]) if both else "—"
-        row = f"| {n} | `postmulti {' '.join(args)}` | {c} | {med['ours']:.2f} | {ratio} | {c_rss} | {rss['ours']} |"
+        label = f"`postmulti {' '.join(args)}`" + (", another postconf" if other_postconf else "")
+        row = f"| {n} | {label} | {c} | {med['ours']:.2f} | {ratio} | {c_rss} | {rss['ours']} |"
         log("scale.sh: " + row)
         rows.append(row)
-        if args == ["-l"]:
+        if args == ["-l"] and not other_postconf:
             lin.append((n, med["ours"], med["ref"]))
 
 print("| N | command | C median ms | ours median ms | ratio | C peak RSS KiB | ours peak RSS KiB |")
