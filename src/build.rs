@@ -82,9 +82,20 @@ fn installed_defaults() -> Option<BTreeMap<String, String>> {
     (!map.is_empty()).then_some(map)
 }
 
+/// A packager's POSTMULTI_LOCK_FILE (read by src/lock.rs) must be an absolute file name.
+fn check_lock_file() {
+    println!("cargo:rerun-if-env-changed=POSTMULTI_LOCK_FILE");
+    if let Ok(path) = env::var("POSTMULTI_LOCK_FILE") {
+        if !path.starts_with('/') || path.ends_with('/') {
+            panic!("POSTMULTI_LOCK_FILE={path}: the life-cycle lock must be an absolute file name, such as /run/postmulti.lock");
+        }
+    }
+}
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=POSTMULTI_POSTCONF");
+    check_lock_file();
     let installed = installed_defaults();
     let mut out = String::new();
     out.push_str("/// Compiled-in defaults: (name, value, where the value came from).\n");
