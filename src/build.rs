@@ -131,9 +131,20 @@ fn installed_defaults(postconf: &Path) -> Option<Installed> {
     })
 }
 
+/// A packager's POSTMULTI_LOCK_FILE (read by src/lock.rs) must be an absolute file name.
+fn check_lock_file() {
+    println!("cargo:rerun-if-env-changed=POSTMULTI_LOCK_FILE");
+    if let Ok(path) = env::var("POSTMULTI_LOCK_FILE") {
+        if !path.starts_with('/') || path.ends_with('/') {
+            panic!("POSTMULTI_LOCK_FILE={path}: the life-cycle lock must be an absolute file name, such as /run/postmulti.lock");
+        }
+    }
+}
+
 fn main() {
     println!("cargo:rerun-if-changed=src/build.rs");
     println!("cargo:rerun-if-env-changed=POSTMULTI_POSTCONF");
+    check_lock_file();
     let postconf = postconf_path();
     // A path that does not exist would make cargo run this script on every
     // build; the run-time check in src/defaults.rs covers what this misses

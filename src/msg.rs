@@ -113,15 +113,16 @@ fn timestamp() -> Vec<u8> {
     buf[..len].to_vec()
 }
 
-/// Sends one record to postlogd, or appends it to maillog_file (msg_logger_print).
-fn postlog(service: &[u8], hostname: &[u8], file: &[u8], level: &str, text: &[u8]) {
+/// Sends one record to postlogd, or appends it to maillog_file
+/// (msg_logger_print); `prefix` is "LEVEL: ", or empty for info.
+fn postlog(service: &[u8], hostname: &[u8], file: &[u8], prefix: &str, text: &[u8]) {
     use std::os::unix::ffi::OsStrExt;
     let first_label = hostname.split(|&b| b == b'.').next().unwrap_or_default();
     let mut record = timestamp();
     record.extend_from_slice(first_label);
     record.push(b' ');
     record.extend_from_slice(progname());
-    record.extend_from_slice(format!("[{}]: {}: ", std::process::id(), level).as_bytes());
+    record.extend_from_slice(format!("[{}]: {}", std::process::id(), prefix).as_bytes());
     record.extend_from_slice(&text[..text.len().min(2000)]);
     let sock = std::os::unix::net::UnixDatagram::unbound();
     if let Ok(sock) = sock {
@@ -288,14 +289,19 @@ pub fn printable(text: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Writes one diagnostic line to stderr and syslog.
+/// Writes one diagnostic line to stderr and syslog; level "info" has no
+/// level word in either, as msg_info() prints it.
 fn report(level: &str, priority: libc::c_int, text: &[u8]) {
     let text = printable(text);
+    let prefix = if level == "info" {
+        String::new()
+    } else {
+        format!("{level}: ")
+    };
     let mut line = Vec::with_capacity(text.len() + 32);
     line.extend_from_slice(progname());
     line.extend_from_slice(b": ");
-    line.extend_from_slice(level.as_bytes());
-    line.extend_from_slice(b": ");
+    line.extend_from_slice(prefix.as_bytes());
     line.extend_from_slice(&text);
     line.push(b'\n');
     let _ = std::io::stderr().lock().write_all(&line);
@@ -305,11 +311,10 @@ fn report(level: &str, priority: libc::c_int, text: &[u8]) {
             service,
             hostname,
             file,
-        } => postlog(&service, &hostname, &file, level, &text),
+        } => postlog(&service, &hostname, &file, &prefix, &text),
         Logger::Syslog => {
             let mut record = Vec::with_capacity(text.len() + 16);
-            record.extend_from_slice(level.as_bytes());
-            record.extend_from_slice(b": ");
+            record.extend_from_slice(prefix.as_bytes());
             record.extend_from_slice(&text[..text.len().min(2000)]);
             if let Ok(record) = CString::new(record) {
                 // SAFETY: both strings are valid and NUL-terminated.
@@ -317,6 +322,11 @@ fn report(level: &str, priority: libc::c_int, text: &[u8]) {
             }
         }
     }
+}
+
+/// Reports what the program is doing, as msg_info() does, and goes on.
+pub fn info(text: &[u8]) {
+    report("info", libc::LOG_INFO, text);
 }
 
 /// Reports a warning and goes on.

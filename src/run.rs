@@ -101,9 +101,9 @@ fn run(args: Vec<Vec<u8>>) -> Result<i32> {
     let _lock = match command {
         Command::Iterate { .. } => None,
         _ => {
-            let held = lock::acquire(&primary.config_dir)?;
+            let held = lock::acquire()?;
             primary = load_primary(&config_dir)?;
-            Some(held)
+            held
         }
     };
     let claims = check_shared_directories(&primary)?;

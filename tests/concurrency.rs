@@ -1,30 +1,112 @@
-//! Life-cycle commands are serialized: concurrent edits lose nothing, a killed
-//! lock holder blocks nobody, and a helper that calls back into postmulti
-//! does not deadlock.  Upstream admits it races here ("No multi.cf lock
-//! file, so this is not race-free"), so these are ours-only behaviours.
+//! The life-cycle lock (src/lock.rs, /run/postmulti.lock).
+//!
+//! - Life-cycle commands are serialized: 32 concurrent creates, started
+//!   together through a barrier, keep every instance and its directories.
+//! - A killed lock holder blocks nobody; a waiting command says, once, that
+//!   it waits and for which pid; a helper that calls back into postmulti does
+//!   not deadlock; iterator mode never waits.
+//! - No other user can hold the lock or delay a root life-cycle command by
+//!   locking what it can open (side by side with the reference, which has no
+//!   lock), and anything but a root-only regular file at the lock's path is
+//!   refused before anything is done through it.
+//! - A caller other than root goes on without the lock, as upstream does.
+//!
+//! Upstream admits it races ("No multi.cf lock file, so this is not
+//! race-free"), so serialization and the lock's own messages are ours-only
+//! behaviours; whatever the reference also does is compared side by side.
 mod common;
 use common::*;
 use std::time::Duration;
 
-/// Creates 32 instances at once and reports what each command returned and
-/// what was registered, in a form that has exactly one right answer.
+/// The lock file, as src/lock.rs names it.
+const LOCK: &str = "/run/postmulti.lock";
+
+/// What a command prints when it waits for the lock held by process PID.
+fn waiting_line(pid: &str) -> String {
+    format!("postmulti: waiting for the life-cycle lock {LOCK} (held by pid {pid})\n")
+}
+
+/// Shell functions: `await CONDITION...` polls every 0.05 s for at most
+/// 60 s; `within START SECONDS` prints yes when less than SECONDS have
+/// passed since START (an $EPOCHREALTIME).
+const AWAIT: &str = r#"
+await() {
+    local n=0
+    until "$@"; do
+        n=$((n + 1)); [ $n -lt 1200 ] || { echo "gave up waiting for: $*"; return 1; }
+        sleep 0.05
+    done
+}
+within() {
+    awk -v start="$1" -v now="$EPOCHREALTIME" -v limit="$2" \
+        'BEGIN { print (now - start < limit) ? "yes" : "no" }'
+}
+"#;
+
+/// Creates 32 instances at once: each waits at a barrier (a shared flock on
+/// /run/barrier that a gate process holds exclusively) until all 32 are seen
+/// waiting in /proc/locks, then all go together.  Each logs `start I TIME`
+/// just before its postmulti and `finish I TIME STATUS` after it to
+/// /run/times; the summary has exactly one right answer.
 const THIRTY_TWO_CREATES: &str = r#"
+: > /run/barrier
+python3 -c '
+import fcntl, os, time
+f = open("/run/barrier")
+fcntl.flock(f, fcntl.LOCK_EX)
+open("/run/gate-closed", "w").close()
+while not os.path.exists("/run/go"):
+    time.sleep(0.01)
+' & gate=$!
+await test -e /run/gate-closed
+ino=$(stat -c %i /run/barrier)
 for i in $(seq 1 32); do
-    ( postmulti -I postfix-c$i -e create >/dev/null 2>&1; echo "exit $?" ) &
-done > /run/exits
+    (
+        flock -s /run/barrier true
+        echo "start $i $EPOCHREALTIME" >> /run/times
+        postmulti -I postfix-c$i -e create >/dev/null 2>&1; s=$?
+        echo "finish $i $EPOCHREALTIME $s" >> /run/times
+    ) &
+done
+at_barrier() { [ "$(grep -c -- "-> FLOCK .*:$ino " /proc/locks)" = 32 ]; }
+await at_barrier
+echo "waiting at the barrier: $(grep -c -- "-> FLOCK .*:$ino " /proc/locks)"
+touch /run/go
 wait
-echo "nonzero exits: $(grep -vc '^exit 0$' /run/exits)"
-echo "zero exits: $(grep -c '^exit 0$' /run/exits)"
+echo "nonzero exits: $(grep '^finish' /run/times | grep -vc ' 0$')"
+echo "zero exits: $(grep '^finish' /run/times | grep -c ' 0$')"
 dirs=$(postconf -h multi_instance_directories | tr ' ,' '\n\n' | grep -v '^$')
 echo "registered: $(echo "$dirs" | wc -l)"
 echo "registered twice: $(echo "$dirs" | sort | uniq -d | wc -l)"
-echo "created: $(ls -d /etc/postfix-c* | wc -l)"
+echo "config directories: $(ls -d /etc/postfix-c* | wc -l)"
+echo "queue directories: $(ls -d /var/spool/postfix-c* | wc -l)"
+echo "data directories: $(ls -d /var/lib/postfix-c* | wc -l)"
 echo "created but not registered: $(ls -d /etc/postfix-c* | grep -vxF "$dirs" | wc -l)"
 echo "listed: $(postmulti -l | wc -l)"
+echo "instances whose queue and data directories exist: $(postmulti -x sh -c 'test -d "$queue_directory" && test -d "$data_directory" && echo ok' | grep -c '^ok$')"
 "#;
 
-const EVERYTHING_KEPT: &str = "nonzero exits: 0\nzero exits: 32\nregistered: 32\n\
-registered twice: 0\ncreated: 32\ncreated but not registered: 0\nlisted: 33\n";
+const EVERYTHING_KEPT: &str = "waiting at the barrier: 32\nnonzero exits: 0\nzero exits: 32\n\
+registered: 32\nregistered twice: 0\nconfig directories: 32\nqueue directories: 32\n\
+data directories: 32\ncreated but not registered: 0\nlisted: 33\n\
+instances whose queue and data directories exist: 33\n";
+
+/// The `start` and `finish` times of /run/times, as seconds.
+fn start_and_finish_times(times: &str) -> (Vec<f64>, Vec<f64>) {
+    let (mut starts, mut finishes) = (Vec::new(), Vec::new());
+    for line in times.lines() {
+        let f: Vec<&str> = line.split(' ').collect();
+        let t: f64 = f[2]
+            .parse()
+            .unwrap_or_else(|_| panic!("bad time in {line:?}"));
+        match f[0] {
+            "start" => starts.push(t),
+            "finish" => finishes.push(t),
+            _ => panic!("unexpected line {line:?}"),
+        }
+    }
+    (starts, finishes)
+}
 
 #[test]
 fn thirty_two_concurrent_creates_keep_every_instance_three_times_over() {
@@ -32,7 +114,7 @@ fn thirty_two_concurrent_creates_keep_every_instance_three_times_over() {
         let o = Scenario::new()
             .setup("postmulti -e init")
             .timeout(Duration::from_secs(900))
-            .run_shell_ours(THIRTY_TWO_CREATES);
+            .run_shell_ours(&format!("{AWAIT}{THIRTY_TWO_CREATES}"));
         assert_eq!(
             o.stdout_str(),
             EVERYTHING_KEPT,
@@ -40,6 +122,20 @@ fn thirty_two_concurrent_creates_keep_every_instance_three_times_over() {
             o.describe()
         );
         o.assert_status(0);
+        // Evidence that they overlapped: all 32 had started before any finished.
+        let times = String::from_utf8_lossy(o.file("/run/times").expect("/run/times")).into_owned();
+        let (starts, finishes) = start_and_finish_times(&times);
+        assert_eq!(
+            (starts.len(), finishes.len()),
+            (32, 32),
+            "round {round}\n{times}"
+        );
+        let last_start = starts.iter().cloned().fold(f64::MIN, f64::max);
+        let first_finish = finishes.iter().cloned().fold(f64::MAX, f64::min);
+        assert!(
+            last_start < first_finish,
+            "round {round}: a create started at {last_start} after the first finished at {first_finish}\n{times}"
+        );
     }
 }
 
@@ -62,28 +158,112 @@ fn a_killed_lock_holder_blocks_nobody() {
         .setup("postmulti -e init")
         .setup(HOLDING_SCRIPT)
         .timeout(Duration::from_secs(300))
-        .run_shell_ours(
+        .run_shell_ours(&format!(
+            "{AWAIT}{}",
             r#"
 touch /run/hold
 postmulti -I postfix-a -e create & holder=$!
-while [ -e /run/hold ]; do sleep 0.1; done
-postmulti -I postfix-b -e create >/dev/null 2>&1 & waiter=$!
-sleep 2
+await test ! -e /run/hold
+ino=$(stat -c %i /run/postmulti.lock)
+grep -q "^[0-9]*: FLOCK  *ADVISORY  *WRITE $holder [0-9a-f:]*:$ino " /proc/locks &&
+    echo "/proc/locks: the first create holds the lock"
+postmulti -I postfix-b -e create >/dev/null 2>/run/waiter.err & waiter=$!
+await grep -q waiting /run/waiter.err
+echo "the second create's stderr:"; sed "s/pid $holder)/pid HOLDER)/" /run/waiter.err
 kill -0 $waiter 2>/dev/null && echo "second create waits while the first holds the lock"
 kill -9 $holder
 wait $waiter; echo "second create exit $?"
 postmulti -l | awk '{print $1}'
+"#
+        ));
+    o.assert_status(0).assert_stdout(format!(
+        "/proc/locks: the first create holds the lock\nthe second create's stderr:\n{}\
+second create waits while the first holds the lock\nsecond create exit 0\n-\npostfix-b\n",
+        waiting_line("HOLDER")
+    ));
+}
+
+#[test]
+fn a_waiting_command_says_once_that_it_waits_and_for_whom() {
+    let o = Scenario::new()
+        .setup("postmulti -e init")
+        .setup(
+            r#"
+cp /usr/lib/postfix/sbin/postmulti-script /run/real-postmulti-script
+cat > /run/wrapper <<'SH'
+#!/bin/sh
+if [ -e /run/hold ]; then
+    rm -f /run/hold
+    while [ ! -e /run/release ]; do sleep 0.1; done
+fi
+exec /run/real-postmulti-script "$@"
+SH
+chmod 755 /run/wrapper
+mount --bind /run/wrapper /usr/lib/postfix/sbin/postmulti-script
 "#,
-        );
-    o.assert_status(0).assert_stdout(
-        "second create waits while the first holds the lock\nsecond create exit 0\n-\npostfix-b\n",
+        )
+        .timeout(Duration::from_secs(300))
+        .run_shell_ours(&format!(
+            "{AWAIT}{}",
+            r#"
+touch /run/hold
+postmulti -I postfix-a -e create & holder=$!
+await test ! -e /run/hold
+postmulti -I postfix-b -e create 2>/run/waiter.err & waiter=$!
+await grep -q waiting /run/waiter.err
+sleep 1.5   # a second line, if any, would come now
+touch /run/release
+wait $holder; echo "first create exit $?"
+wait $waiter; echo "second create exit $?"
+echo "the second create's stderr:"; sed "s/pid $holder)/pid HOLDER)/" /run/waiter.err
+postmulti -l | awk '{print $1}'
+"#
+        ));
+    o.assert_status(0).assert_stdout(format!(
+        "first create exit 0\nsecond create exit 0\nthe second create's stderr:\n{}-\npostfix-a\npostfix-b\n",
+        waiting_line("HOLDER")
+    ));
+    // The same line goes to syslog at info level (mail.info = 22), as msg_info() sends it.
+    let want =
+        format!("<22>TIME postmulti[PID]: waiting for the life-cycle lock {LOCK} (held by pid ");
+    assert!(
+        o.postmulti_syslog().iter().any(|r| r.starts_with(&want)),
+        "no waiting record in syslog\n{}",
+        o.describe()
     );
+}
+
+#[test]
+fn an_uncontended_command_says_nothing_new() {
+    // Side by side: the lock adds no output and no file (but the lock file
+    // itself, which the harness ignores and this test checks).
+    let c = Scenario::new().setup("postmulti -e init").run_shell(
+        "postmulti -I postfix-q -G g -e create; echo \"create exit $?\"; \
+             postmulti -i q -e enable; echo \"enable exit $?\"; postmulti -l -i q",
+    );
+    c.assert_same()
+        .assert_status(0)
+        .assert_stderr("")
+        .assert_stdout(
+        "create exit 0\nenable exit 0\npostfix-q       g               y         /etc/postfix-q\n",
+    );
+    match c.ours.after.0.get(LOCK) {
+        Some(Entry::File {
+            mode: 0o600,
+            uid: 0,
+            content,
+            ..
+        }) if content.is_empty() => {}
+        other => panic!("{LOCK} of ours: {other:?}\n{}", c.ours.describe()),
+    }
+    assert!(!c.reference.after.0.contains_key(LOCK));
 }
 
 #[test]
 fn a_helper_that_calls_back_into_postmulti_does_not_deadlock() {
     // The wrapped helper runs a life-cycle postmulti of its own while the
-    // outer one holds the lock: it must re-lock the inherited descriptor.
+    // outer one holds the lock: it must re-lock the inherited descriptor,
+    // at once (no waiting line).
     let o = Scenario::new()
         .setup("postmulti -e init")
         .setup(
@@ -92,7 +272,7 @@ cp /usr/lib/postfix/sbin/postmulti-script /run/real-postmulti-script
 cat > /run/wrapper <<'SH'
 #!/bin/sh
 if [ "$1 $2" = "-e create" ]; then
-    /usr/sbin/postmulti -i - -e enable >/dev/null 2>&1
+    /usr/sbin/postmulti -i - -e enable >/dev/null 2>/run/nested.err
     echo "nested exit $?" > /run/nested
 fi
 exec /run/real-postmulti-script "$@"
@@ -102,7 +282,7 @@ mount --bind /run/wrapper /usr/lib/postfix/sbin/postmulti-script
 "#,
         )
         .timeout(Duration::from_secs(120))
-        .run_shell_ours("postmulti -I postfix-n -e create; echo \"create exit $?\"; cat /run/nested; postmulti -l -i n");
+        .run_shell_ours("postmulti -I postfix-n -e create; echo \"create exit $?\"; cat /run/nested /run/nested.err; postmulti -l -i n");
     o.assert_status(0).assert_stdout(
         "create exit 0\nnested exit 0\npostfix-n       -               n         /etc/postfix-n\n",
     );
@@ -114,17 +294,297 @@ fn iterator_mode_does_not_wait_for_the_lock() {
         .setup("postmulti -e init")
         .setup(HOLDING_SCRIPT)
         .timeout(Duration::from_secs(120))
-        .run_shell_ours(
+        .run_shell_ours(&format!(
+            "{AWAIT}{}",
             r#"
 touch /run/hold
 postmulti -I postfix-a -e create & holder=$!
-while [ -e /run/hold ]; do sleep 0.1; done
+await test ! -e /run/hold
 timeout 10 postmulti -l; echo "list exit $?"
 timeout 10 postmulti -x true; echo "exec exit $?"
 kill -9 $holder
-"#,
-        );
+"#
+        ));
     o.assert_status(0).assert_stdout(
         "-               -               y         /etc/postfix\nlist exit 0\nexec exit 0\n",
     );
+}
+
+/// As nobody and as postfix at once: open and lock (flock, and fcntl/lockf
+/// record locks where the file is a regular one) everything the user can
+/// open under /etc, /run, /var and /tmp, try to create, replace, link,
+/// remove or open the lock file, keep it all, then let root create two
+/// instances (the second after a second round, once ours has made the lock
+/// file).  The sandbox's /tmp is copy-on-write (tests/sandbox/enter.sh), so
+/// the locks taken there are on its overlay's inodes: the host's /tmp users
+/// never see them.
+const UNPRIVILEGED_HOLDERS: &str = r#"
+# As on a host, anyone may create files in /tmp (the sandbox's copy-on-write
+# /tmp can come up as root's mode 0755).
+chmod 1777 /tmp
+cat > /tmp/holder.py <<'PY'
+import errno, fcntl, os, resource, stat, sys, time
+user = sys.argv[1]
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+# Keep a few descriptors spare; /etc, /run and /var come first, then as
+# much of the host's /tmp as fits.
+room = hard - 50
+held, locked, succeeded = [], set(), []
+
+class Full(Exception):
+    pass
+
+def hold(path):
+    if len(held) >= room:
+        raise Full
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return
+    if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
+        return
+    for access in (os.O_RDWR, os.O_RDONLY, os.O_WRONLY):
+        try:
+            fd = os.open(path, access | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY)
+        except OSError:
+            continue
+        held.append(fd)
+        for how in (fcntl.LOCK_EX, fcntl.LOCK_SH):
+            try:
+                fcntl.flock(fd, how | fcntl.LOCK_NB)
+                locked.add(path)
+                break
+            except OSError:
+                pass
+        if stat.S_ISREG(st.st_mode):
+            how = fcntl.LOCK_SH if access == os.O_RDONLY else fcntl.LOCK_EX
+            try:
+                fcntl.lockf(fd, how | fcntl.LOCK_NB)
+                locked.add(path)
+            except OSError:
+                pass
+        return
+
+def attack():
+    lock = "/run/postmulti.lock"
+    mine = "/run/lock/postmulti.lock." + user
+    with open(mine, "w") as f:
+        f.write("attacker\n")
+    tries = [
+        ("create", lambda: held.append(os.open(lock, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666))),
+        ("open for reading", lambda: held.append(os.open(lock, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK))),
+        ("open for writing", lambda: held.append(os.open(lock, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK))),
+        ("symlink", lambda: os.symlink("/etc/passwd", lock)),
+        ("hard link", lambda: os.link(mine, lock)),
+        ("replace", lambda: os.rename(mine, lock)),
+        ("remove", lambda: os.unlink(lock)),
+    ]
+    for name, attempt in tries:
+        try:
+            attempt()
+            succeeded.append(name)
+        except OSError:
+            pass
+    # Lock files of the same name where anyone can create them (nobody
+    # creates them, so that their owner does not depend on who came first).
+    for d in ("/tmp", "/var/tmp", "/run/lock", "/dev/shm"):
+        path = d + "/postmulti.lock"
+        if user == "nobody":
+            try:
+                os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o666))
+            except OSError:
+                pass
+        hold(path)
+
+def sweep():
+    try:
+        for top in ("/etc", "/run", "/var", "/tmp"):
+            hold(top)
+            for root, dirs, files in os.walk(top):
+                for name in dirs + files:
+                    hold(os.path.join(root, name))
+    except Full:
+        pass
+
+for round in ("1", "2"):
+    if round == "2":
+        while not os.path.exists("/tmp/go2"):
+            time.sleep(0.05)
+    try:
+        attack()
+    except Full:
+        pass
+    sweep()
+    with open("/tmp/ready%s.%s" % (round, user), "w") as f:
+        f.write("%s: locked at least 500 files: %s; lock file attempts that succeeded: %s\n"
+                % (user, "yes" if len(locked) >= 500 else "no (%d)" % len(locked),
+                   ", ".join(succeeded) or "none"))
+while True:
+    time.sleep(1000)
+PY
+chmod 644 /tmp/holder.py
+holders=
+for who in nobody postfix; do
+    setpriv --reuid=$who --regid=$(id -g $who) --clear-groups /usr/bin/python3 /tmp/holder.py $who &
+    holders="$holders $!"
+done
+ready() { [ -e /tmp/ready$1.nobody ] && [ -e /tmp/ready$1.postfix ]; }
+await ready 1
+cat /tmp/ready1.nobody /tmp/ready1.postfix
+started=$EPOCHREALTIME
+timeout 60 postmulti -I postfix-q1 -e create; echo "first create exit $?"
+touch /tmp/go2
+await ready 2
+cat /tmp/ready2.nobody /tmp/ready2.postfix
+timeout 60 postmulti -I postfix-q2 -e create; echo "second create exit $?"
+echo "both creates done within 30 s: $(within $started 30)"
+kill $holders
+postmulti -l
+"#;
+
+#[test]
+fn no_unprivileged_holder_delays_a_root_life_cycle_command() {
+    let c = Scenario::new()
+        .setup("postmulti -e init")
+        .timeout(Duration::from_secs(300))
+        .run_shell(&format!("{AWAIT}{UNPRIVILEGED_HOLDERS}"));
+    c.assert_same().assert_status(0).assert_stdout(
+        "\
+nobody: locked at least 500 files: yes; lock file attempts that succeeded: none
+postfix: locked at least 500 files: yes; lock file attempts that succeeded: none
+first create exit 0
+nobody: locked at least 500 files: yes; lock file attempts that succeeded: none
+postfix: locked at least 500 files: yes; lock file attempts that succeeded: none
+second create exit 0
+both creates done within 30 s: yes
+-               -               y         /etc/postfix
+postfix-q1      -               n         /etc/postfix-q1
+postfix-q2      -               n         /etc/postfix-q2
+",
+    );
+}
+
+/// Ours, after `setup` has put something at /run/postmulti.lock: the create
+/// must fail with `fatal`, exit 1, and change nothing at all.
+fn refuses_the_lock_path(setup: &str, fatal: &str) -> Outcome {
+    let o = Scenario::new()
+        .setup("postmulti -e init")
+        .setup(setup)
+        .timeout(Duration::from_secs(120))
+        .run_shell_ours("postmulti -I postfix-q -e create; echo \"create exit $?\"");
+    o.assert_stdout("create exit 1\n")
+        .assert_stderr(format!("postmulti: fatal: {fatal}\n"));
+    assert!(
+        o.files.is_empty(),
+        "the refused create changed {:?}\n{}",
+        o.files.keys().collect::<Vec<_>>(),
+        o.describe()
+    );
+    o
+}
+
+#[test]
+fn a_symlink_at_the_lock_path_is_refused() {
+    // The attacker hopes root opens, truncates or writes its target.
+    let o = refuses_the_lock_path(
+        "printf 'precious\\n' > /var/tmp/precious; ln -s /var/tmp/precious /run/postmulti.lock",
+        "life-cycle lock /run/postmulti.lock is a symbolic link, not a regular file",
+    );
+    assert_eq!(o.file("/var/tmp/precious"), Some(&b"precious\n"[..]));
+}
+
+#[test]
+fn a_dangling_symlink_at_the_lock_path_is_refused() {
+    // ... or creates it.
+    refuses_the_lock_path(
+        "ln -s /var/tmp/created-by-root /run/postmulti.lock",
+        "life-cycle lock /run/postmulti.lock is a symbolic link, not a regular file",
+    );
+}
+
+#[test]
+fn a_fifo_at_the_lock_path_is_refused() {
+    // A reader waits on the FIFO: had we opened it for writing, it would
+    // have got its end of file (and exited) before the check.
+    let o = Scenario::new()
+        .setup("postmulti -e init")
+        .setup("mkfifo -m 600 /run/postmulti.lock")
+        .timeout(Duration::from_secs(120))
+        .run_shell_ours(
+            "cat /run/postmulti.lock > /dev/shm/read & reader=$!\n\
+             timeout 20 postmulti -I postfix-q -e create; echo \"create exit $?\"\n\
+             sleep 0.5; kill -0 $reader && echo \"the reader still waits for a writer\"\n\
+             kill $reader; wc -c < /dev/shm/read",
+        );
+    o.assert_stdout("create exit 1\nthe reader still waits for a writer\n0\n")
+        .assert_stderr(
+            "postmulti: fatal: life-cycle lock /run/postmulti.lock is a FIFO, not a regular file\n",
+        );
+    assert!(o.files.is_empty(), "{}", o.describe());
+}
+
+#[test]
+fn a_directory_at_the_lock_path_is_refused() {
+    refuses_the_lock_path(
+        "mkdir -m 700 /run/postmulti.lock",
+        "life-cycle lock /run/postmulti.lock is a directory, not a regular file",
+    );
+}
+
+#[test]
+fn a_lock_file_of_another_user_is_refused() {
+    refuses_the_lock_path(
+        "printf 'attacker\\n' > /run/postmulti.lock; chmod 600 /run/postmulti.lock; chown nobody /run/postmulti.lock",
+        "life-cycle lock /run/postmulti.lock is owned by uid 65534, not by root",
+    );
+}
+
+#[test]
+fn a_lock_file_others_can_open_is_refused() {
+    refuses_the_lock_path(
+        "install -m 666 /dev/null /run/postmulti.lock",
+        "life-cycle lock /run/postmulti.lock is open to group or other (mode 0666); it must be mode 0600",
+    );
+}
+
+#[test]
+fn a_lock_file_with_a_second_link_is_refused() {
+    refuses_the_lock_path(
+        "install -m 600 /dev/null /run/postmulti.lock; ln /run/postmulti.lock /run/second-link",
+        "life-cycle lock /run/postmulti.lock has 2 links; it must have one",
+    );
+}
+
+#[test]
+fn a_lock_directory_others_can_write_is_refused() {
+    refuses_the_lock_path(
+        "chmod 1777 /run",
+        "life-cycle lock directory /run is writable by group or other (mode 1777)",
+    );
+}
+
+#[test]
+fn a_caller_other_than_root_goes_on_without_the_lock() {
+    // As upstream: postmulti-script reports what the user cannot do.  Root
+    // holds the lock meanwhile; the unprivileged command must not wait.
+    for who in ["nobody", "postfix"] {
+        let c = Scenario::new()
+            .setup("postmulti -e init")
+            .setup("install -m 600 /dev/null /run/postmulti.lock")
+            .timeout(Duration::from_secs(120))
+            .run_shell(&format!(
+                "{AWAIT}flock /run/postmulti.lock sleep 60 & holder=$!\n\
+                 sleep 0.2\n\
+                 started=$EPOCHREALTIME\n\
+                 timeout 20 setpriv --reuid={who} --regid=$(id -g {who}) --clear-groups \
+                 postmulti -I postfix-q -e create; echo \"create exit $?\"\n\
+                 echo \"done within 5 s: $(within $started 5)\"\n\
+                 kill $holder"
+            ));
+        c.assert_same()
+            .assert_status(0)
+            .assert_stdout("create exit 1\ndone within 5 s: yes\n")
+            .assert_stderr("mkdir: cannot create directory '/etc/postfix-q': Permission denied\n");
+    }
 }

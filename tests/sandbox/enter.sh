@@ -49,6 +49,7 @@ exec unshare --mount --pid --fork --net --uts --mount-proc --propagation private
         # The whole root, copy-on-write onto a tmpfs private to this namespace.
         mount -t tmpfs -o mode=700 tmpfs "$work/rootfs"
         mkdir "$work/rootfs/upper" "$work/rootfs/work"
+        chmod --reference=/ "$work/rootfs/upper"
         mount -t overlay overlay \
             -o "lowerdir=/,upperdir=$work/rootfs/upper,workdir=$work/rootfs/work" "$root"
 
@@ -78,6 +79,7 @@ exec unshare --mount --pid --fork --net --uts --mount-proc --propagation private
 
         # /tmp: copy-on-write too (the repository under test may live there).
         mkdir "$work/rootfs/tmp-upper" "$work/rootfs/tmp-work"
+        chmod --reference=/tmp "$work/rootfs/tmp-upper"
         mount -t overlay overlay \
             -o "lowerdir=/tmp,upperdir=$work/rootfs/tmp-upper,workdir=$work/rootfs/tmp-work" "$root/tmp"
         mkdir -p "$root$work"
