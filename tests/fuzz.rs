@@ -2041,121 +2041,226 @@ fn regression_literal_text_counts_as_a_nesting_level() {
     );
 }
 
-/// Found by the native-reader-against-postconf property: secondary main.cf
-/// files on which `postconf -xc DIR ...` fails or warns, which the native
-/// reader nevertheless reads itself, so postmulti lists an instance that
-/// Debian's postmulti refuses (or passes postconf's warning on for). Each
-/// row is a minimized input and what postconf says about it (checked here
-/// too, so the row documents the real postconf); `native` must return None
-/// (hand the instance to postconf) for every row. hostile.rs has the
-/// side-by-side consequences for a few of them.
+/// What postconf says about a regression row's directory.
+#[derive(Clone, Copy, Debug)]
+enum Said {
+    /// Its exit status and first line on stderr (DIR for the directory,
+    /// without the "/usr/sbin/postconf: " prefix).
+    Exit(i32, &'static str),
+    /// It dies of a signal (a stack overflow).
+    Signal,
+    /// It fails or warns, in words that depend on the host.
+    Host,
+}
+
+/// Minimized secondary configurations on which `postconf -xc DIR ...` fails
+/// or warns, found by the native-reader-against-postconf property while the
+/// native reader still answered them itself (so postmulti listed an
+/// instance that Debian's postmulti refuses, or left out postconf's
+/// warning): (main.cf, text appended to Debian's master.cf, what postconf
+/// says). `native` must hand each to postconf; the fuzz runs start from the
+/// main.cf rows too. hostile.rs and list.rs have the side-by-side
+/// consequences for a few of them.
+const SECONDARY_ROWS: &[(&[u8], &[u8], Said)] = &[
+    // A value that does not expand, in a parameter postmulti never asks for.
+    (
+        b"default_database_type=${default_database_type}\n",
+        b"",
+        Said::Exit(
+            1,
+            "warning: unreasonable macro call nesting: \"default_database_type\"",
+        ),
+    ),
+    (
+        b"html_directory = ${x\n",
+        b"",
+        Said::Exit(1, "warning: truncated macro reference: \"${x\""),
+    ),
+    // ... or whose expansion recurses through a logical operand: postconf
+    // dies of a stack overflow (Debian's postmulti then reports it).
+    (
+        b"html_directory = ${{$html_directory}=={}}\n",
+        b"",
+        Said::Signal,
+    ),
+    // postconf validates these whenever it runs (computing the defaults
+    // of mynetworks and of the local addresses).
+    (
+        b"inet_protocols = bogus\n",
+        b"",
+        Said::Exit(
+            1,
+            "fatal: unknown inet_protocols value \"bogus\" in \"bogus\"",
+        ),
+    ),
+    // (DNS: "host not found" here, something else elsewhere.)
+    (b"inet_interfaces = postfix-x.invalid\n", b"", Said::Host),
+    (
+        b"inet_interfaces = 0.0.0.2\n",
+        b"",
+        Said::Exit(
+            1,
+            "fatal: parameter inet_interfaces: no local interface found for 0.0.0.2",
+        ),
+    ),
+    (
+        b"mynetworks_style = bogus\n",
+        b"",
+        Said::Exit(
+            1,
+            "fatal: unknown mynetworks mask style value \"bogus\" in \"bogus\"",
+        ),
+    ),
+    (
+        b"compatibility_level =\n",
+        b"",
+        Said::Exit(1, "warning: malformed compatibility level syntax: \"\""),
+    ),
+    // ... and parses every value, expanded, for {} groups ...
+    (
+        b"multi_instance_group = {}}\n",
+        b"",
+        Said::Exit(0, "warning: main.cf: syntax error after '}' in \"{}}\""),
+    ),
+    (
+        b"multi_instance_group = {\n",
+        b"",
+        Said::Exit(0, "warning: main.cf: missing '}' in \"{\""),
+    ),
+    // ... whose braces may come from a built-in default
+    // (milter_mail_macros = i {auth_type} ... {mail_mailer}) ...
+    (
+        b"html_directory = ${milter_mail_macros}y\n",
+        b"",
+        Said::Exit(
+            0,
+            "warning: main.cf: syntax error after '}' in \"{mail_mailer}y\"",
+        ),
+    ),
+    (
+        b"",
+        b"sub inet n - y - - smtpd -o html_directory=${milter_mail_macros}y\n",
+        Said::Exit(
+            0,
+            "warning: master.cf:sub/inet: syntax error after '}' in \"{mail_mailer}y\"",
+        ),
+    ),
+    // ... or from the text of a taken branch ...
+    (
+        b"html_directory = ${mail_name?{{x}y}}\n",
+        b"",
+        Said::Exit(0, "warning: main.cf: syntax error after '}' in \"{x}y\""),
+    ),
+    // ... and for database clients, whose configuration files it opens.
+    (
+        b"mail_name = ldap\nhtml_directory = $mail_name:/x\n",
+        b"",
+        Said::Exit(
+            0,
+            "warning: open \"ldap\" configuration \"/x\": No such file or directory",
+        ),
+    ),
+    // ... and assignments to read-only parameters.
+    (
+        b"process_id = 1\n",
+        b"",
+        Said::Exit(
+            0,
+            "warning: DIR/main.cf: read-only parameter assignment: process_id=1",
+        ),
+    ),
+    (
+        b"service_name = x\n",
+        b"",
+        Said::Exit(
+            0,
+            "warning: DIR/main.cf: read-only parameter assignment: service_name=x",
+        ),
+    ),
+    // ... and the restriction classes it names.
+    (
+        b"smtpd_restriction_classes = nosuchclass\n",
+        b"",
+        Said::Exit(0, "warning: DIR/main.cf: undefined parameter: nosuchclass"),
+    ),
+    // mydomain's default is what follows the first dot of myhostname,
+    // expanded once more.
+    (
+        b"myhostname = a.$$c\n",
+        b"",
+        Said::Exit(0, "warning: DIR/main.cf: undefined parameter: c"),
+    ),
+    (
+        b"myhostname = a.b$$\n",
+        b"",
+        Said::Exit(0, "warning: empty macro name: \"b$\""),
+    ),
+    // An undefined name that only a logical operand mentions.
+    (
+        b"shlib_directory = ${{$x_1}=={}}\n",
+        b"",
+        Said::Exit(0, "warning: DIR/main.cf: undefined parameter: x_1"),
+    ),
+    // On a host whose name has no dot, myhostname's default is
+    // "host.$mydomain", expanded again: "undefined parameter: b".
+    (b"mydomain = $$b\n", b"", Said::Host),
+];
+
+/// Each row of `SECONDARY_ROWS`: postconf still says what the row says, and
+/// the native reader hands the directory to postconf.
 #[test]
 fn regression_native_reader_defers_to_postconf() {
     use std::os::unix::ffi::OsStrExt;
-    // (main.cf, what postconf says; None where that depends on the host)
-    let rows: &[(&[u8], Option<&str>)] = &[
-        // A value that does not expand, in a parameter postmulti never asks for.
-        (
-            b"default_database_type=${default_database_type}\n",
-            Some("unreasonable macro call nesting"),
-        ),
-        (b"html_directory = ${x\n", Some("truncated macro reference")),
-        // ... or whose expansion recurses through a logical operand: postconf
-        // dies of a stack overflow (Debian's postmulti then reports it).
-        (b"html_directory = ${{$html_directory}=={}}\n", Some("")),
-        // postconf validates these whenever it runs (computing the defaults
-        // of mynetworks and of the local addresses).
-        (
-            b"inet_protocols = bogus\n",
-            Some("unknown inet_protocols value"),
-        ),
-        (
-            b"inet_interfaces = postfix-x.invalid\n",
-            Some("host not found"),
-        ),
-        (
-            b"inet_interfaces = 0.0.0.2\n",
-            Some("no local interface found for 0.0.0.2"),
-        ),
-        (
-            b"mynetworks_style = bogus\n",
-            Some("unknown mynetworks mask style value"),
-        ),
-        (
-            b"compatibility_level =\n",
-            Some("malformed compatibility level syntax"),
-        ),
-        // ... and the {} syntax of every value.
-        (
-            b"multi_instance_group = {}}\n",
-            Some("syntax error after '}'"),
-        ),
-        (b"multi_instance_group = {\n", Some("missing '}'")),
-        // ... and assignments to read-only parameters.
-        (
-            b"process_id = 1\n",
-            Some("read-only parameter assignment: process_id=1"),
-        ),
-        (
-            b"service_name = x\n",
-            Some("read-only parameter assignment: service_name=x"),
-        ),
-        // ... and the restriction classes it names.
-        (
-            b"smtpd_restriction_classes = nosuchclass\n",
-            Some("undefined parameter: nosuchclass"),
-        ),
-        // mydomain's default is what follows the first dot of myhostname,
-        // expanded once more.
-        (b"myhostname = a.$$c\n", Some("undefined parameter: c")),
-        (b"myhostname = a.b$$\n", Some("empty macro name: \"b$\"")),
-        // An undefined name that only a logical operand mentions.
-        (
-            b"shlib_directory = ${{$x_1}=={}}\n",
-            Some("undefined parameter: x_1"),
-        ),
-        // On a host whose name has no dot, myhostname's default is
-        // "host.$mydomain", expanded again: "undefined parameter: b".
-        (b"mydomain = $$b\n", None),
-    ];
-    if !postconf_available() {
-        panic!("{POSTCONF} and /etc/postfix/master.cf are needed (Debian's postfix)");
-    }
-    let dir = tempfile::Builder::new()
-        .prefix("pm-fuzz-regr.")
-        .tempdir()
-        .unwrap();
-    std::fs::copy("/etc/postfix/master.cf", dir.path().join("master.cf")).unwrap();
-    backdate(&dir.path().join("master.cf"));
-    let d = dir.path().as_os_str().as_bytes();
+    assert!(
+        postconf_available(),
+        "{POSTCONF} and /etc/postfix/master.cf are needed (Debian's postfix)"
+    );
+    let stock = std::fs::read("/etc/postfix/master.cf").unwrap();
     let mut wrong = Vec::new();
-    for &(main_cf, complaint) in rows {
-        let p = dir.path().join("main.cf");
-        std::fs::write(&p, main_cf).unwrap();
-        backdate(&p);
+    for &(main_cf, master_extra, said) in SECONDARY_ROWS {
+        let dir = tempfile::Builder::new()
+            .prefix("pm-fuzz-regr.")
+            .tempdir()
+            .unwrap();
+        let mut master = stock.clone();
+        master.extend_from_slice(master_extra);
+        for (name, data) in [("main.cf", main_cf), ("master.cf", &master[..])] {
+            std::fs::write(dir.path().join(name), data).unwrap();
+            backdate(&dir.path().join(name));
+        }
         let out = std::process::Command::new(POSTCONF)
             .arg("-xc")
             .arg(dir.path())
             .args(secondary::REQUESTED)
+            .env_clear()
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+            .stdin(std::process::Stdio::null())
             .output()
             .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let clean = out.status.success() && out.stderr.is_empty();
-        if let Some(complaint) = complaint {
-            assert!(
-                !clean && stderr.contains(complaint),
-                "postconf no longer complains about {}: {stderr}",
-                lit(main_cf)
-            );
+        let stderr = String::from_utf8_lossy(&out.stderr)
+            .replace(dir.path().to_str().unwrap(), "DIR")
+            .replace(&format!("{POSTCONF}: "), "");
+        let first = stderr.lines().next().unwrap_or("");
+        let shown = format!("{} + master.cf {}", lit(main_cf), lit(master_extra));
+        match said {
+            Said::Exit(code, line) => assert!(
+                out.status.code() == Some(code) && first == line,
+                "postconf no longer says what the row says about {shown}: exit {:?}, {stderr}",
+                out.status.code()
+            ),
+            Said::Signal => assert!(
+                out.status.code().is_none(),
+                "postconf no longer dies of a signal on {shown}: exit {:?}, {stderr}",
+                out.status.code()
+            ),
+            Said::Host => assert!(
+                !(out.status.success() && out.stderr.is_empty()),
+                "postconf is quiet about {shown} on this host"
+            ),
         }
-        let native = secondary::native(d);
-        if clean && native.as_ref() == Some(&out.stdout) {
-            continue;
-        }
-        if let Some(text) = native {
+        if let Some(text) = secondary::native(dir.path().as_os_str().as_bytes()) {
             wrong.push(format!(
-                "{} (postconf, exit {:?}: {}) read natively as:\n{}",
-                lit(main_cf),
+                "{shown} (postconf, exit {:?}: {}) read natively as:\n{}",
                 out.status.code(),
                 stderr.trim_end().replace('\n', " / "),
                 String::from_utf8_lossy(&text)
