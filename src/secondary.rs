@@ -209,6 +209,13 @@ pub fn native(dir: &[u8]) -> Option<Vec<u8>> {
     if !free_of_reference_cycles(&cf) {
         return None;
     }
+    if !cf
+        .params
+        .values()
+        .all(|v| expansion_is_quiet(v, &cf, dir, &[]))
+    {
+        return None;
+    }
     if !master_cf_is_quiet(dir, &cf) {
         return None;
     }
@@ -320,6 +327,68 @@ fn has_literal_braces(value: &[u8]) -> bool {
         }
     }
     false
+}
+
+/// Names as postconf resolves them when it looks into an expanded value: a
+/// master.cf service's own `-o` settings (the last one wins), main.cf,
+/// config_directory, then the built-in defaults.  A computed default (such as
+/// myhostname) is the one of the host that built postmulti: only its
+/// emptiness and the absence of braces and of `type:` prefixes are used,
+/// which hold on every host.
+struct PostconfView<'a> {
+    local: &'a [(&'a [u8], &'a [u8])],
+    main_cf: &'a MainCf,
+    config_dir: &'a [u8],
+}
+
+impl crate::expand::Resolver for PostconfView<'_> {
+    fn lookup(&mut self, name: &[u8]) -> crate::expand::Lookup {
+        use crate::expand::Lookup;
+        if let Some((_, v)) = self.local.iter().rev().find(|(n, _)| *n == name) {
+            return Lookup::Value(v.to_vec());
+        }
+        if let Some(v) = self.main_cf.get(name) {
+            Lookup::Value(v.to_vec())
+        } else if name == b"config_directory" {
+            Lookup::Value(self.config_dir.to_vec())
+        } else if let Some(v) = default_of(name).or_else(|| crate::defaults::builtin_default(name))
+        {
+            Lookup::Value(v.as_bytes().to_vec())
+        } else {
+            Lookup::Undefined
+        }
+    }
+}
+
+/// Whether postconf would be quiet about the expansion of one main.cf value
+/// (or master.cf `-o` value, with that service's settings in `local`).
+/// postconf expands every such value, the taken branches only, and parses
+/// the result for `{...}` groups, which must each be a whole word
+/// ("syntax error after '}'", "missing '}'"), and for database clients
+/// whose configuration file it opens (pcf_register_dbms_parameters).  The
+/// braces may come from elsewhere: a built-in default such as
+/// milter_mail_macros = "i {auth_type} ...", or the `{..}` text inside a
+/// `${name?{...}}` branch.  So: no brace at all in the expansion, no client
+/// type, and an expansion that can be computed; anything else goes to
+/// postconf.
+fn expansion_is_quiet(value: &[u8], cf: &MainCf, dir: &[u8], local: &[(&[u8], &[u8])]) -> bool {
+    if !value.contains(&b'$') {
+        return true; // literal: quiet_setting has looked at it already
+    }
+    let mut view = PostconfView {
+        local,
+        main_cf: cf,
+        config_dir: dir,
+    };
+    match expand(value, &mut view) {
+        Ok(text) => {
+            !text.iter().any(|&b| b == b'{' || b == b'}')
+                && !DATABASE_CLIENTS
+                    .iter()
+                    .any(|db| text.windows(db.len()).any(|w| w.eq_ignore_ascii_case(db)))
+        }
+        Err(_) => false,
+    }
 }
 
 /// How long a chain of references may be before it is left to postconf.
@@ -449,6 +518,7 @@ fn master_cf_is_quiet(dir: &[u8], cf: &MainCf) -> bool {
         f == b"-" || (!digits.is_empty() && digits.iter().all(u8::is_ascii_digit))
     };
     for line in lines {
+        let mut settings: Vec<(&[u8], &[u8])> = Vec::new();
         let fields: Vec<&[u8]> = line
             .text
             .split(|&b| is_space(b))
@@ -497,7 +567,14 @@ fn master_cf_is_quiet(dir: &[u8], cf: &MainCf) -> bool {
                 if reaches(cf, value, name) {
                     return false;
                 }
+                settings.push((name, value));
             }
+        }
+        if !settings
+            .iter()
+            .all(|(_, v)| expansion_is_quiet(v, cf, dir, &settings))
+        {
+            return false;
         }
     }
     true

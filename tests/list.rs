@@ -318,6 +318,44 @@ fn secondary_main_cf_undefined_then_unused_warning_order() {
         );
 }
 
+/// postconf expands every main.cf value and parses the result for `{...}`
+/// groups; here the braces come from milter_mail_macros' built-in default
+/// ("i {auth_type} ... {mail_mailer}"), not from main.cf, and the last
+/// group has a "y" stuck to it. The native reader must hand this instance
+/// to postconf, whose warning postmulti passes on.
+#[test]
+fn secondary_value_with_braces_from_a_builtin_default_warns() {
+    Scenario::two_secondaries()
+        .main_cf_append(
+            "/etc/postfix-a/main.cf",
+            "html_directory = ${milter_mail_macros}y",
+        )
+        .run(&["-l"])
+        .assert_same()
+        .assert_status(0)
+        .assert_stdout(format!("{P}{A}{B}"))
+        .assert_stderr(
+            "/usr/sbin/postconf: warning: main.cf: syntax error after '}' in \"{mail_mailer}y\"\n",
+        );
+}
+
+/// The same through a master.cf `-o` setting.
+#[test]
+fn secondary_master_cf_option_with_braces_from_a_builtin_default_warns() {
+    Scenario::two_secondaries()
+        .setup(
+            "echo 'sub inet n - y - - smtpd -o html_directory=${milter_mail_macros}y' \
+             >> /etc/postfix-a/master.cf",
+        )
+        .run(&["-l"])
+        .assert_same()
+        .assert_status(0)
+        .assert_stdout(format!("{P}{A}{B}"))
+        .assert_stderr(
+            "/usr/sbin/postconf: warning: master.cf:sub/inet: syntax error after '}' in \"{mail_mailer}y\"\n",
+        );
+}
+
 #[test]
 fn secondary_master_cf_missing_warns() {
     Scenario::two_secondaries()
