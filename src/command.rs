@@ -4,9 +4,10 @@
 use crate::msg::{bfmt, Fatal, Result};
 
 /// Which instances a command applies to (INST_SELECTION).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Selection {
     /// No -a, -g or -i.
+    #[default]
     Unspecified,
     /// -a
     All,
@@ -116,27 +117,17 @@ pub enum Command {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invocation {
     pub command: Command,
-    /// How many -v options were given.
+    /// How many -v options were given (each one exports MAIL_VERBOSE).
     pub verbose: u32,
 }
 
-/// Something the caller must do while options are being parsed, in order.
+/// Why a command line is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParseError {
     /// getopt's own complaint (already the full text after "NAME: "), then the usage fatal.
     Usage(Option<Vec<u8>>),
     /// A fatal error.
     Fatal(Fatal),
-}
-
-/// The mode options: -e ACTION, -l, -p, -x (cmd_mode).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    None,
-    List,
-    Postfix,
-    Exec,
-    Edit(Action),
 }
 
 /// The usage text upstream prints after "fatal: ".
@@ -152,192 +143,375 @@ pub fn usage(progname: &[u8]) -> Fatal {
     ))
 }
 
-/// Options that take a value.
-pub const WITH_VALUE: &[u8] = b"egiGI";
-/// Options without a value.
-pub const FLAGS: &[u8] = b"ajlpRvx";
+/// Parses argv (without argv[0]) in three stages: getopt lexes it into
+/// options and operands, each option is applied as upstream's option loop
+/// applies it (with the fatals it raises there), then upstream's checks
+/// after the loop turn the result into a [`Command`].
+pub fn parse(args: &[Vec<u8>]) -> std::result::Result<Invocation, ParseError> {
+    let mut getopt = Getopt::new(args);
+    let mut options = Options::default();
+    for opt in getopt.by_ref() {
+        options.apply(opt?)?;
+    }
+    options.into_invocation(getopt.operands().to_vec())
+}
 
 fn fatal(text: impl Into<Vec<u8>>) -> ParseError {
     ParseError::Fatal(Fatal(text.into()))
 }
 
-/// Parses argv (without argv[0]).  `on_verbose` runs at each -v, when upstream
-/// exports MAIL_VERBOSE.
-pub fn parse(
-    args: &[Vec<u8>],
-    mut on_verbose: impl FnMut(),
-) -> std::result::Result<Invocation, ParseError> {
-    let mut select_count = 0;
-    let mut selection = Selection::Unspecified;
-    let mut mode = Mode::None;
-    let mut mode_count = 0;
-    let mut json = false;
-    let mut reverse = false;
-    let mut assignment = Assignment::default();
-    let mut verbose = 0;
-    let mut set_mode = |new: Mode, mode: &mut Mode| {
-        if *mode != new {
-            mode_count += 1;
-        }
-        *mode = new;
-    };
+// ---------------------------------------------------------------------------
+// Stage 1: getopt
+// ---------------------------------------------------------------------------
 
-    let mut optind = 0;
-    'options: while optind < args.len() {
-        let arg = &args[optind];
-        if arg.as_slice() == b"--" {
-            optind += 1;
-            break;
+/// Options that take a value.
+pub const WITH_VALUE: &[u8] = b"egiGI";
+/// Options without a value.
+pub const FLAGS: &[u8] = b"ajlpRvx";
+
+/// One option as getopt returns it, named for what it does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Opt {
+    /// -a
+    All,
+    /// -e action
+    Edit(Vec<u8>),
+    /// -g group
+    Group(Vec<u8>),
+    /// -i name
+    Name(Vec<u8>),
+    /// -j
+    Json,
+    /// -G group
+    AssignGroup(Vec<u8>),
+    /// -I name
+    AssignName(Vec<u8>),
+    /// -l
+    List,
+    /// -p
+    Postfix,
+    /// -R
+    Reverse,
+    /// -v
+    Verbose,
+    /// -x
+    Exec,
+}
+
+/// What an option letter is: a flag, or an option that takes a value.
+enum Letter {
+    Flag(Opt),
+    Valued(fn(Vec<u8>) -> Opt),
+}
+
+/// The option a letter names, if any (the table behind FLAGS and WITH_VALUE).
+fn letter(c: u8) -> Option<Letter> {
+    Some(match c {
+        b'a' => Letter::Flag(Opt::All),
+        b'j' => Letter::Flag(Opt::Json),
+        b'l' => Letter::Flag(Opt::List),
+        b'p' => Letter::Flag(Opt::Postfix),
+        b'R' => Letter::Flag(Opt::Reverse),
+        b'v' => Letter::Flag(Opt::Verbose),
+        b'x' => Letter::Flag(Opt::Exec),
+        b'e' => Letter::Valued(Opt::Edit),
+        b'g' => Letter::Valued(Opt::Group),
+        b'i' => Letter::Valued(Opt::Name),
+        b'G' => Letter::Valued(Opt::AssignGroup),
+        b'I' => Letter::Valued(Opt::AssignName),
+        _ => return None,
+    })
+}
+
+/// POSIX getopt (glibc with a leading `+`) over postmulti's options: options
+/// until the first operand or `--`, clusters (`-lv`), values attached
+/// (`-ifoo`) or in the next word, and glibc's complaints.
+pub struct Getopt<'a> {
+    args: &'a [Vec<u8>],
+    /// The word being read (optind).
+    word: usize,
+    /// The next letter in that word; 0 before a word is started.
+    at: usize,
+    /// The options have ended.
+    done: bool,
+}
+
+impl<'a> Getopt<'a> {
+    /// A lexer over argv without argv[0].
+    pub fn new(args: &'a [Vec<u8>]) -> Self {
+        Getopt {
+            args,
+            word: 0,
+            at: 0,
+            done: false,
         }
-        if arg.len() < 2 || arg[0] != b'-' {
-            break;
+    }
+
+    /// The operands: the words after the options (once the options have ended).
+    pub fn operands(&self) -> &'a [Vec<u8>] {
+        self.args.get(self.word..).unwrap_or_default()
+    }
+
+    /// Ends the options; `skip` steps over a `--`.
+    fn end(&mut self, skip: usize) -> Option<std::result::Result<Opt, ParseError>> {
+        self.word += skip;
+        self.done = true;
+        None
+    }
+
+    /// Moves on to the next word.
+    fn next_word(&mut self) {
+        self.word += 1;
+        self.at = 0;
+    }
+}
+
+impl Iterator for Getopt<'_> {
+    type Item = std::result::Result<Opt, ParseError>;
+
+    /// The next option, or None when the options end.
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
         }
-        optind += 1;
-        let mut at = 1;
-        while at < arg.len() {
-            let ch = arg[at];
-            at += 1;
-            let value = if WITH_VALUE.contains(&ch) {
-                let v = if at < arg.len() {
-                    arg[at..].to_vec()
-                } else if optind < args.len() {
-                    optind += 1;
-                    args[optind - 1].clone()
-                } else {
-                    return Err(ParseError::Usage(Some(bfmt(
-                        "option requires an argument -- '{}'",
-                        &[&[ch]],
-                    ))));
-                };
-                at = arg.len();
-                Some(v)
-            } else if FLAGS.contains(&ch) {
-                None
-            } else {
-                return Err(ParseError::Usage(Some(bfmt(
+        let args = self.args;
+        let Some(arg) = args.get(self.word) else {
+            return self.end(0);
+        };
+        if self.at == 0 {
+            if arg.as_slice() == b"--" {
+                return self.end(1);
+            }
+            if arg.len() < 2 || arg[0] != b'-' {
+                return self.end(0);
+            }
+            self.at = 1;
+        }
+        let c = arg[self.at];
+        self.at += 1;
+        let rest = &arg[self.at..];
+        let opt = match letter(c) {
+            None => {
+                self.done = true;
+                return Some(Err(ParseError::Usage(Some(bfmt(
                     "invalid option -- '{}'",
-                    &[&[ch]],
-                ))));
-            };
-            match (ch, value) {
-                (b'a', _) => {
-                    if selection != Selection::All {
-                        select_count += 1;
-                    }
-                    selection = Selection::All;
+                    &[&[c]],
+                )))));
+            }
+            Some(Letter::Flag(opt)) => {
+                if rest.is_empty() {
+                    self.next_word();
                 }
-                (b'e', Some(word)) => {
-                    let Some(action) = Action::from_word(&word) else {
-                        let mut names: Vec<&[u8]> = vec![&word];
-                        names.extend(Action::LISTED.iter().map(|a| a.word().as_bytes()));
-                        return Err(fatal(bfmt(
-                            "Invalid '-e' edit action '{}'. Specify '{}', '{}', '{}', '{}', '{}', '{}', '{}' or '{}'",
-                            &names,
-                        )));
-                    };
-                    set_mode(Mode::Edit(action), &mut mode);
+                opt
+            }
+            Some(Letter::Valued(make)) if !rest.is_empty() => {
+                let value = rest.to_vec();
+                self.next_word();
+                make(value)
+            }
+            Some(Letter::Valued(make)) => {
+                let Some(value) = args.get(self.word + 1) else {
+                    self.done = true;
+                    return Some(Err(ParseError::Usage(Some(bfmt(
+                        "option requires an argument -- '{}'",
+                        &[&[c]],
+                    )))));
+                };
+                self.next_word();
+                self.next_word();
+                make(value.clone())
+            }
+        };
+        Some(Ok(opt))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Stage 2: the option loop
+// ---------------------------------------------------------------------------
+
+/// The mode options: -e ACTION, -l, -p, -x (cmd_mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    List,
+    Postfix,
+    Exec,
+    Edit(Action),
+}
+
+/// What upstream's option loop has recorded so far.
+#[derive(Debug, Default)]
+struct Options {
+    /// How many selection options changed the selection (-a twice counts once).
+    select_count: u32,
+    selection: Selection,
+    mode: Option<Mode>,
+    /// How many mode options changed the mode (-l twice counts once).
+    mode_count: u32,
+    json: bool,
+    reverse: bool,
+    assignment: Assignment,
+    verbose: u32,
+}
+
+impl Options {
+    /// Applies one option, raising the fatals upstream raises inside its loop.
+    fn apply(&mut self, opt: Opt) -> std::result::Result<(), ParseError> {
+        match opt {
+            Opt::All => {
+                if self.selection != Selection::All {
+                    self.select_count += 1;
                 }
-                (b'g', Some(group)) => {
-                    select_count += 1;
-                    selection = Selection::Group(group);
+                self.selection = Selection::All;
+            }
+            Opt::Edit(word) => self.set_mode(Mode::Edit(edit_action(&word)?)),
+            Opt::Group(group) => {
+                self.select_count += 1;
+                self.selection = Selection::Group(group);
+            }
+            Opt::Name(name) => {
+                self.select_count += 1;
+                self.selection = Selection::Name(name);
+            }
+            Opt::Json => self.json = true,
+            Opt::AssignGroup(group) => {
+                if self.assignment.group.is_some() {
+                    return Err(fatal("Specify at most one '-G' option"));
                 }
-                (b'i', Some(name)) => {
-                    select_count += 1;
-                    selection = Selection::Name(name);
+                self.assignment.group = Some(clear_on_dash(group));
+            }
+            Opt::AssignName(name) => {
+                if self.assignment.name.is_some() {
+                    return Err(fatal("Specify at most one '-I' option"));
                 }
-                (b'j', _) => json = true,
-                (b'G', Some(group)) => {
-                    if assignment.group.is_some() {
-                        return Err(fatal("Specify at most one '-G' option"));
-                    }
-                    assignment.group = Some(if group == b"-" { Vec::new() } else { group });
-                }
-                (b'I', Some(name)) => {
-                    if assignment.name.is_some() {
-                        return Err(fatal("Specify at most one '-I' option"));
-                    }
-                    assignment.name = Some(if name == b"-" { Vec::new() } else { name });
-                }
-                (b'l', _) => set_mode(Mode::List, &mut mode),
-                (b'p', _) => set_mode(Mode::Postfix, &mut mode),
-                (b'R', _) => reverse = !reverse,
-                (b'v', _) => {
-                    verbose += 1;
-                    on_verbose();
-                }
-                (b'x', _) => set_mode(Mode::Exec, &mut mode),
-                _ => continue 'options,
+                self.assignment.name = Some(clear_on_dash(name));
+            }
+            Opt::List => self.set_mode(Mode::List),
+            Opt::Postfix => self.set_mode(Mode::Postfix),
+            Opt::Reverse => self.reverse = !self.reverse,
+            Opt::Verbose => self.verbose += 1,
+            Opt::Exec => self.set_mode(Mode::Exec),
+        }
+        Ok(())
+    }
+
+    /// Records a mode option; a repeat of the same mode is no conflict.
+    fn set_mode(&mut self, mode: Mode) {
+        if self.mode != Some(mode) {
+            self.mode_count += 1;
+        }
+        self.mode = Some(mode);
+    }
+
+    // -----------------------------------------------------------------------
+    // Stage 3: the checks after the loop, into a command
+    // -----------------------------------------------------------------------
+
+    /// Upstream's checks after the option loop, in its order, then the command.
+    fn into_invocation(
+        self,
+        operands: Vec<Vec<u8>>,
+    ) -> std::result::Result<Invocation, ParseError> {
+        if self.select_count > 1 {
+            return Err(fatal("Specity no more than one of '-a', '-g', '-i'"));
+        }
+        let (Some(mode), 1) = (self.mode, self.mode_count) else {
+            return Err(fatal("Specify exactly one of '-e', '-l', '-p', '-x'"));
+        };
+        check_operands(mode, &operands)?;
+        if matches!(mode, Mode::Postfix | Mode::Edit(_)) && self.reverse {
+            return Err(fatal("The '-p' and '-e' options preclude the use of '-R'"));
+        }
+        check_assignment(mode, &self.assignment)?;
+        if let Mode::Edit(action) = mode {
+            if !action.adds() && !operands.is_empty() {
+                return Err(fatal(bfmt(
+                    "Parameter overrides not valid with '-e {}'",
+                    &[action.word().as_bytes()],
+                )));
             }
         }
+        if self.json && mode != Mode::List {
+            return Err(fatal("JSON output available only with '-l'"));
+        }
+        let verbose = self.verbose;
+        Ok(Invocation {
+            command: self.command(mode, operands),
+            verbose,
+        })
     }
-    let operands: Vec<Vec<u8>> = args[optind..].to_vec();
 
-    if select_count > 1 {
-        return Err(fatal("Specity no more than one of '-a', '-g', '-i'"));
+    /// The command a checked mode, these options and the operands form.
+    fn command(self, mode: Mode, operands: Vec<Vec<u8>>) -> Command {
+        let iterate = |iteration| Command::Iterate {
+            iteration,
+            selection: self.selection.clone(),
+            reverse: self.reverse,
+        };
+        match mode {
+            Mode::List => iterate(Iteration::List { json: self.json }),
+            Mode::Postfix => iterate(Iteration::Postfix(operands)),
+            Mode::Exec => iterate(Iteration::Exec(operands)),
+            Mode::Edit(Action::Init) => Command::Init,
+            Mode::Edit(action) => Command::Manage {
+                action,
+                selection: self.selection,
+                assignment: self.assignment,
+                params: operands,
+            },
+        }
     }
-    if mode_count != 1 {
-        return Err(fatal("Specify exactly one of '-e', '-l', '-p', '-x'"));
+}
+
+/// The action an `-e` word names, or upstream's fatal listing them all.
+fn edit_action(word: &[u8]) -> std::result::Result<Action, ParseError> {
+    Action::from_word(word).ok_or_else(|| {
+        let mut names: Vec<&[u8]> = vec![word];
+        names.extend(Action::LISTED.iter().map(|a| a.word().as_bytes()));
+        fatal(bfmt(
+            "Invalid '-e' edit action '{}'. Specify '{}', '{}', '{}', '{}', '{}', '{}', '{}' or '{}'",
+            &names,
+        ))
+    })
+}
+
+/// `-I -` and `-G -` clear the name or group: an empty value.
+fn clear_on_dash(value: Vec<u8>) -> Vec<u8> {
+    if value == b"-" {
+        Vec::new()
+    } else {
+        value
     }
+}
+
+/// -l takes no command; -p and -x need one.
+fn check_operands(mode: Mode, operands: &[Vec<u8>]) -> std::result::Result<(), ParseError> {
     if mode == Mode::List && !operands.is_empty() {
         return Err(fatal("Command not allowed with '-l'"));
     }
     if matches!(mode, Mode::Postfix | Mode::Exec) && operands.is_empty() {
         return Err(fatal("Command required with '-p' or '-x' option"));
     }
-    if matches!(mode, Mode::Postfix | Mode::Edit(_)) && reverse {
-        return Err(fatal("The '-p' and '-e' options preclude the use of '-R'"));
-    }
-    let assigns = matches!(mode, Mode::Edit(a) if a.assigns());
-    if !assigns && (assignment.name.is_some() || assignment.group.is_some()) {
-        return Err(match mode {
-            Mode::Edit(a) => fatal(bfmt(
-                "Cannot assign instance name or group with '-e {}'",
-                &[a.word().as_bytes()],
-            )),
-            _ => fatal("Cannot assign instance name or group without '-e assign'"),
-        });
-    }
-    if let Mode::Edit(action) = mode {
-        if action == Action::Assign && assignment.name.is_none() && assignment.group.is_none() {
-            return Err(fatal("Specify new instance name or group with '-e assign'"));
-        }
-        if !action.adds() && !operands.is_empty() {
-            return Err(fatal(bfmt(
-                "Parameter overrides not valid with '-e {}'",
-                &[action.word().as_bytes()],
-            )));
-        }
-    }
-    if json && mode != Mode::List {
-        return Err(fatal("JSON output available only with '-l'"));
-    }
+    Ok(())
+}
 
-    let command = match mode {
-        Mode::List => Command::Iterate {
-            iteration: Iteration::List { json },
-            selection,
-            reverse,
-        },
-        Mode::Postfix => Command::Iterate {
-            iteration: Iteration::Postfix(operands),
-            selection,
-            reverse,
-        },
-        Mode::Exec => Command::Iterate {
-            iteration: Iteration::Exec(operands),
-            selection,
-            reverse,
-        },
-        Mode::Edit(Action::Init) => Command::Init,
-        Mode::Edit(action) => Command::Manage {
-            action,
-            selection,
-            assignment,
-            params: operands,
-        },
-        Mode::None => return Err(fatal("Specify exactly one of '-e', '-l', '-p', '-x'")),
-    };
-    Ok(Invocation { command, verbose })
+/// -I and -G only with the actions that assign; `-e assign` needs one of them.
+fn check_assignment(mode: Mode, assignment: &Assignment) -> std::result::Result<(), ParseError> {
+    let given = assignment.name.is_some() || assignment.group.is_some();
+    match mode {
+        Mode::Edit(action) if given && !action.assigns() => Err(fatal(bfmt(
+            "Cannot assign instance name or group with '-e {}'",
+            &[action.word().as_bytes()],
+        ))),
+        Mode::Edit(Action::Assign) if !given => {
+            Err(fatal("Specify new instance name or group with '-e assign'"))
+        }
+        Mode::Edit(_) => Ok(()),
+        _ if given => Err(fatal(
+            "Cannot assign instance name or group without '-e assign'",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Turns a parse error into the fatal error it ends with, printing getopt's
@@ -357,7 +531,7 @@ pub fn into_fatal(err: ParseError, progname: &[u8]) -> Fatal {
 /// Convenience for callers that only need the result.
 pub fn parse_quiet(args: &[&str]) -> Result<Invocation> {
     let args: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
-    parse(&args, || {}).map_err(|e| match e {
+    parse(&args).map_err(|e| match e {
         ParseError::Usage(_) => usage(b"postmulti"),
         ParseError::Fatal(f) => f,
     })
@@ -369,7 +543,7 @@ mod tests {
 
     fn err(args: &[&str]) -> String {
         let args: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
-        match parse(&args, || {}) {
+        match parse(&args) {
             Err(ParseError::Fatal(f)) => String::from_utf8(f.0).unwrap(),
             Err(ParseError::Usage(c)) => format!(
                 "usage: {}",
@@ -486,6 +660,38 @@ mod tests {
         assert!(parse_quiet(&["-e", "init", "-e", "init"]).is_ok());
         assert!(parse_quiet(&["-p", "-R", "-R", "status"]).is_ok());
         assert_eq!(parse_quiet(&["-lvv"]).unwrap().verbose, 2);
+    }
+
+    #[test]
+    fn letter_table_is_flags_and_with_value() {
+        for c in 0..=255u8 {
+            match letter(c) {
+                Some(Letter::Flag(_)) => assert!(FLAGS.contains(&c), "{}", c as char),
+                Some(Letter::Valued(_)) => assert!(WITH_VALUE.contains(&c), "{}", c as char),
+                None => assert!(!FLAGS.contains(&c) && !WITH_VALUE.contains(&c)),
+            }
+        }
+    }
+
+    #[test]
+    fn getopt_lexes_options_then_operands() {
+        let args: Vec<Vec<u8>> = ["-lvifoo", "-g", "mta", "--", "-x", "y"]
+            .iter()
+            .map(|a| a.as_bytes().to_vec())
+            .collect();
+        let mut g = Getopt::new(&args);
+        let opts: Vec<Opt> = g.by_ref().map(|o| o.unwrap()).collect();
+        assert_eq!(
+            opts,
+            [
+                Opt::List,
+                Opt::Verbose,
+                Opt::Name(b"foo".to_vec()),
+                Opt::Group(b"mta".to_vec())
+            ]
+        );
+        assert_eq!(g.operands(), &args[4..]);
+        assert_eq!(g.next(), None);
     }
 
     #[test]

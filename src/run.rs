@@ -90,13 +90,12 @@ fn run(args: Vec<Vec<u8>>) -> Result<i32> {
             )));
         }
     }
-    let Invocation {
-        command,
-        verbose: _,
-    } = command::parse(args.get(1..).unwrap_or_default(), || {
-        std::env::set_var("MAIL_VERBOSE", "")
-    })
-    .map_err(|e| command::into_fatal(e, msg::progname()))?;
+    let Invocation { command, verbose } = command::parse(args.get(1..).unwrap_or_default())
+        .map_err(|e| command::into_fatal(e, msg::progname()))?;
+    if verbose > 0 {
+        // Upstream exports it at each -v; children see it either way.
+        std::env::set_var("MAIL_VERBOSE", "");
+    }
     // Life-cycle commands hold the lock from here on, and read everything anew under it.
     let _lock = match command {
         Command::Iterate { .. } => None,
