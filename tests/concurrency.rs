@@ -319,9 +319,6 @@ kill -9 $holder
 /// the locks taken there are on its overlay's inodes: the host's /tmp users
 /// never see them.
 const UNPRIVILEGED_HOLDERS: &str = r#"
-# As on a host, anyone may create files in /tmp (the sandbox's copy-on-write
-# /tmp can come up as root's mode 0755).
-chmod 1777 /tmp
 cat > /tmp/holder.py <<'PY'
 import errno, fcntl, os, resource, stat, sys, time
 user = sys.argv[1]

@@ -1108,9 +1108,11 @@ fn describe(case: &Case, dir: &[u8], v: &Verdict, why: &str) -> String {
 }
 
 fn stock_master_cf() -> Vec<u8> {
+    // The package's own copy first: the host's /etc/postfix/master.cf may
+    // have been edited.
     for p in [
-        "/etc/postfix/master.cf",
         "/usr/share/postfix/master.cf.dist",
+        "/etc/postfix/master.cf",
     ] {
         if let Ok(m) = std::fs::read(p) {
             return m;

@@ -51,6 +51,9 @@ use postmulti::secondary;
 
 const STACK: usize = 8 << 20;
 const POSTCONF: &str = "/usr/sbin/postconf";
+/// Debian's stock master.cf as the package ships it (the host's
+/// /etc/postfix/master.cf may have been edited).
+const STOCK_MASTER_CF: &str = "/usr/share/postfix/master.cf.dist";
 
 // ---------------------------------------------------------------------------
 // PRNG: splitmix64, small and good enough for input generation.
@@ -753,8 +756,8 @@ fn scratch_dir() -> std::path::PathBuf {
                 std::thread::current().id()
             ).replace(['(', ')'], ""));
             std::fs::create_dir_all(&d).unwrap();
-            let master = std::fs::read("/etc/postfix/master.cf")
-                .expect("/etc/postfix/master.cf (Debian's postfix) is needed");
+            let master = std::fs::read(STOCK_MASTER_CF)
+                .expect("/usr/share/postfix/master.cf.dist (Debian's postfix) is needed");
             std::fs::write(d.join("master.cf"), master).unwrap();
             backdate(&d.join("master.cf"));
             d
@@ -838,8 +841,7 @@ fn check_secondary(data: &[u8]) -> Option<Finding> {
 }
 
 fn postconf_available() -> bool {
-    std::path::Path::new(POSTCONF).exists()
-        && std::path::Path::new("/etc/postfix/master.cf").exists()
+    std::path::Path::new(POSTCONF).exists() && std::path::Path::new(STOCK_MASTER_CF).exists()
 }
 
 // ---------------------------------------------------------------------------
@@ -2273,7 +2275,7 @@ fn regression_native_reader_defers_to_postconf() {
         postconf_available(),
         "{POSTCONF} and /etc/postfix/master.cf are needed (Debian's postfix)"
     );
-    let stock = std::fs::read("/etc/postfix/master.cf").unwrap();
+    let stock = std::fs::read(STOCK_MASTER_CF).unwrap();
     let mut wrong = Vec::new();
     for &(main_cf, master_extra, said) in SECONDARY_ROWS {
         let dir = tempfile::Builder::new()
