@@ -1,0 +1,9 @@
+//! The root check shared by `common` and `sandboxed` (included by both).
+
+/// Sandbox tests need root (overlay mounts, namespaces). They fail, never
+/// skip: CI runs as root and a skipped sandbox test counts as missing.
+pub fn require_root() {
+    if !nix::unistd::geteuid().is_root() {
+        panic!("the postmulti sandbox tests must run as root (they use unshare and overlay mounts); refusing to skip");
+    }
+}
