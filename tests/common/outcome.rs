@@ -63,9 +63,9 @@ impl Outcome {
             _ => None,
         }
     }
-    #[track_caller]
     /// Like [`Outcome::file`], for a test that asserts on the content: it
     /// counts as pinning this outcome.
+    #[track_caller]
     pub fn pin_file(&self, path: &str) -> Option<&[u8]> {
         self.pinned.set(true);
         self.file(path)
@@ -111,6 +111,7 @@ impl Outcome {
         self
     }
     /// Assert the command wrote no file (setup writes do not count).
+    #[track_caller]
     pub fn assert_no_files_written(&self) -> &Self {
         let f = normalize_files(&self.files);
         assert!(

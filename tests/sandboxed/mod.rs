@@ -17,6 +17,7 @@ pub fn repo() -> PathBuf {
 }
 
 /// Panics unless running as root: the sandbox needs mount and pid namespaces.
+#[track_caller]
 pub fn require_root() {
     // SAFETY: geteuid has no preconditions.
     let euid = unsafe { nix::libc::geteuid() };
@@ -27,6 +28,7 @@ pub fn require_root() {
 }
 
 /// Panics unless `program` is found in PATH, naming the Debian package.
+#[track_caller]
 pub fn require_program(program: &str, package: &str) {
     let found = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
@@ -85,6 +87,7 @@ impl Run {
     }
 
     /// Panics with the whole output unless the script exited 0.
+    #[track_caller]
     pub fn assert_ok(&self, what: &str) -> &Run {
         assert_eq!(
             self.status, 0,
