@@ -78,8 +78,26 @@ impl Manifest {
         let mut m = BTreeMap::new();
         for top in OVERLAID {
             let root = upper.join(top);
-            if root.exists() {
-                walk(&root, &format!("/{top}"), &mut m);
+            if !root.exists() {
+                continue;
+            }
+            // Symlinks are entries, never followed; an unreadable directory
+            // is an entry without children; an entry that vanished or
+            // cannot be stat'ed is left out.
+            for e in walkdir::WalkDir::new(&root)
+                .min_depth(1)
+                .follow_links(false)
+                .into_iter()
+                .flatten()
+            {
+                let Ok(md) = e.metadata() else {
+                    continue;
+                };
+                let Ok(rel) = e.path().strip_prefix(&root) else {
+                    continue;
+                };
+                let key = format!("/{top}/{}", rel.to_string_lossy());
+                m.insert(key, entry(e.path(), &md));
             }
         }
         Manifest(m)
@@ -101,66 +119,52 @@ impl Manifest {
     }
 }
 
-fn walk(dir: &Path, name: &str, m: &mut BTreeMap<String, Entry>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let path = e.path();
-        let mut key = name.to_string();
-        key.push('/');
-        key.push_str(&e.file_name().to_string_lossy());
-        let Ok(md) = std::fs::symlink_metadata(&path) else {
-            continue;
-        };
-        let ft = md.file_type();
-        let (mode, uid, gid) = (md.mode() & 0o7777, md.uid(), md.gid());
-        let entry = if ft.is_dir() {
-            let entry = Entry::Dir {
-                mode,
-                uid,
-                gid,
-                opaque: is_opaque(&path),
-            };
-            m.insert(key.clone(), entry);
-            walk(&path, &key, m);
-            continue;
-        } else if ft.is_file() {
-            Entry::File {
-                mode,
-                uid,
-                gid,
-                content: std::fs::read(&path).unwrap_or_default(),
-            }
-        } else if ft.is_symlink() {
-            Entry::Symlink {
-                uid,
-                gid,
-                target: std::fs::read_link(&path)
-                    .map(|p| p.into_os_string().into_vec())
-                    .unwrap_or_default(),
-            }
-        } else if ft.is_char_device() && md.rdev() == 0 {
-            Entry::Deleted
+/// The manifest entry of the file at `path`, whose metadata (not followed
+/// through a symlink) is `md`.
+fn entry(path: &Path, md: &std::fs::Metadata) -> Entry {
+    let ft = md.file_type();
+    let (mode, uid, gid) = (md.mode() & 0o7777, md.uid(), md.gid());
+    if ft.is_dir() {
+        Entry::Dir {
+            mode,
+            uid,
+            gid,
+            opaque: is_opaque(path),
+        }
+    } else if ft.is_file() {
+        Entry::File {
+            mode,
+            uid,
+            gid,
+            content: std::fs::read(path).unwrap_or_default(),
+        }
+    } else if ft.is_symlink() {
+        Entry::Symlink {
+            uid,
+            gid,
+            target: std::fs::read_link(path)
+                .map(|p| p.into_os_string().into_vec())
+                .unwrap_or_default(),
+        }
+    } else if ft.is_char_device() && md.rdev() == 0 {
+        Entry::Deleted
+    } else {
+        let kind = if ft.is_socket() {
+            "socket"
+        } else if ft.is_fifo() {
+            "fifo"
+        } else if ft.is_char_device() {
+            "chardev"
         } else {
-            let kind = if ft.is_socket() {
-                "socket"
-            } else if ft.is_fifo() {
-                "fifo"
-            } else if ft.is_char_device() {
-                "chardev"
-            } else {
-                "blockdev"
-            };
-            Entry::Special {
-                kind,
-                mode,
-                uid,
-                gid,
-                rdev: md.rdev(),
-            }
+            "blockdev"
         };
-        m.insert(key, entry);
+        Entry::Special {
+            kind,
+            mode,
+            uid,
+            gid,
+            rdev: md.rdev(),
+        }
     }
 }
 
