@@ -8,23 +8,17 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+// The same root check as tests/common's.
+#[path = "../common/root.rs"]
+mod root;
+pub use root::require_root;
+
 /// The binary under test.
 pub const OURS: &str = env!("CARGO_BIN_EXE_postmulti");
 
 /// The repository's top directory.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Panics unless running as root: the sandbox needs mount and pid namespaces.
-#[track_caller]
-pub fn require_root() {
-    // SAFETY: geteuid has no preconditions.
-    let euid = unsafe { nix::libc::geteuid() };
-    assert_eq!(
-        euid, 0,
-        "these tests need root (unshare, mount); run them as root, e.g. `sudo bash .ci/run`"
-    );
 }
 
 /// Panics unless `program` is found in PATH, naming the Debian package.
