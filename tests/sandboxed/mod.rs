@@ -8,6 +8,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+// The same root check as tests/common's.
+#[path = "../common/root.rs"]
+mod root;
+pub use root::require_root;
+
 /// The binary under test.
 pub const OURS: &str = env!("CARGO_BIN_EXE_postmulti");
 
@@ -16,17 +21,8 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Panics unless running as root: the sandbox needs mount and pid namespaces.
-pub fn require_root() {
-    // SAFETY: geteuid has no preconditions.
-    let euid = unsafe { nix::libc::geteuid() };
-    assert_eq!(
-        euid, 0,
-        "these tests need root (unshare, mount); run them as root, e.g. `sudo bash .ci/run`"
-    );
-}
-
 /// Panics unless `program` is found in PATH, naming the Debian package.
+#[track_caller]
 pub fn require_program(program: &str, package: &str) {
     let found = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
@@ -85,6 +81,7 @@ impl Run {
     }
 
     /// Panics with the whole output unless the script exited 0.
+    #[track_caller]
     pub fn assert_ok(&self, what: &str) -> &Run {
         assert_eq!(
             self.status, 0,

@@ -1,0 +1,333 @@
+//! Manifests of the overlay upper directories (`Manifest`, `Entry`), what
+//! changed between two of them, and their normalization for comparison
+//! (`normalize_files`, `NormEntry`, the IGNORED and VOLATILE_CONTENT lists).
+
+use std::collections::BTreeMap;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::Path;
+
+/// Directories of the overlay upper dir that are part of the manifest.
+const OVERLAID: &[&str] = &["etc", "var", "run"];
+
+/// Files whose presence is compared but not their content (nor mode/owner),
+/// found by running the same scenario twice with the reference:
+const VOLATILE_CONTENT: &[&str] = &[
+    // master(8) writes its pid, which depends on how many processes were
+    // forked before it in the namespace (ours may fork a different number).
+    "/var/spool/*/pid/master.pid",
+    "/var/lib/*/master.lock",
+];
+
+/// Files ignored altogether: written asynchronously by daemons, so whether
+/// they exist when the namespace dies is a race.
+const IGNORED: &[&str] = &[
+    // tlsmgr(8) PRNG state and the TLS session caches: created lazily by
+    // daemons spawned on demand (not seen in the current tests, which send
+    // no mail; listed because they would be racy if they appeared).
+    "/var/lib/*/prng_exch",
+    "/var/lib/*/smtp_scache.db",
+    "/var/lib/*/smtpd_scache.db",
+    // master(8) per-service lock files (unix.NAME / inet.NAME): seen as
+    // pid/unix.cleanup and pid/unix.local once a service is first spawned.
+    "/var/spool/*/pid/unix.*",
+    "/var/spool/*/pid/inet.*",
+    "/var/spool/*/pid/pass.*",
+    "/var/spool/*/pid/fifo.*",
+    // Our life-cycle lock file (src/lock.rs): every life-cycle command of
+    // ours creates it, empty, and upstream has no lock. tests/concurrency.rs
+    // checks it (Outcome::after still lists it).
+    "/run/postmulti.lock",
+];
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Entry {
+    Dir {
+        mode: u32,
+        uid: u32,
+        gid: u32,
+        opaque: bool,
+    },
+    File {
+        mode: u32,
+        uid: u32,
+        gid: u32,
+        content: Vec<u8>,
+    },
+    Symlink {
+        uid: u32,
+        gid: u32,
+        target: Vec<u8>,
+    },
+    /// Overlay whiteout (char device 0/0): the lower file was deleted.
+    Deleted,
+    Special {
+        kind: &'static str,
+        mode: u32,
+        uid: u32,
+        gid: u32,
+        rdev: u64,
+    },
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Manifest(pub BTreeMap<String, Entry>);
+
+impl Manifest {
+    pub fn read(upper: &Path) -> Manifest {
+        let mut m = BTreeMap::new();
+        for top in OVERLAID {
+            let root = upper.join(top);
+            if !root.exists() {
+                continue;
+            }
+            // Symlinks are entries, never followed; an unreadable directory
+            // is an entry without children; an entry that vanished or
+            // cannot be stat'ed is left out.
+            for e in walkdir::WalkDir::new(&root)
+                .min_depth(1)
+                .follow_links(false)
+                .into_iter()
+                .flatten()
+            {
+                let Ok(md) = e.metadata() else {
+                    continue;
+                };
+                let Ok(rel) = e.path().strip_prefix(&root) else {
+                    continue;
+                };
+                let key = format!("/{top}/{}", rel.to_string_lossy());
+                m.insert(key, entry(e.path(), &md));
+            }
+        }
+        Manifest(m)
+    }
+
+    pub fn changes_since(&self, before: &Manifest) -> BTreeMap<String, Option<Entry>> {
+        let mut c = BTreeMap::new();
+        for (k, v) in &self.0 {
+            if before.0.get(k) != Some(v) {
+                c.insert(k.clone(), Some(v.clone()));
+            }
+        }
+        for k in before.0.keys() {
+            if !self.0.contains_key(k) {
+                c.insert(k.clone(), None);
+            }
+        }
+        c
+    }
+}
+
+/// The manifest entry of the file at `path`, whose metadata (not followed
+/// through a symlink) is `md`.
+fn entry(path: &Path, md: &std::fs::Metadata) -> Entry {
+    let ft = md.file_type();
+    let (mode, uid, gid) = (md.mode() & 0o7777, md.uid(), md.gid());
+    if ft.is_dir() {
+        Entry::Dir {
+            mode,
+            uid,
+            gid,
+            opaque: is_opaque(path),
+        }
+    } else if ft.is_file() {
+        Entry::File {
+            mode,
+            uid,
+            gid,
+            content: std::fs::read(path).unwrap_or_default(),
+        }
+    } else if ft.is_symlink() {
+        Entry::Symlink {
+            uid,
+            gid,
+            target: std::fs::read_link(path)
+                .map(|p| p.into_os_string().into_vec())
+                .unwrap_or_default(),
+        }
+    } else if ft.is_char_device() && md.rdev() == 0 {
+        Entry::Deleted
+    } else {
+        let kind = if ft.is_socket() {
+            "socket"
+        } else if ft.is_fifo() {
+            "fifo"
+        } else if ft.is_char_device() {
+            "chardev"
+        } else {
+            "blockdev"
+        };
+        Entry::Special {
+            kind,
+            mode,
+            uid,
+            gid,
+            rdev: md.rdev(),
+        }
+    }
+}
+
+const OPAQUE: &[u8] = b"trusted.overlay.opaque\0";
+
+fn is_opaque(p: &Path) -> bool {
+    let c = std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
+    let mut buf = [0u8; 8];
+    let n = unsafe {
+        nix::libc::lgetxattr(
+            c.as_ptr(),
+            OPAQUE.as_ptr().cast(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    n > 0 && buf[0] == b'y'
+}
+
+/// An entry as compared between reference and ours.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NormEntry {
+    Dir {
+        mode: u32,
+        uid: u32,
+        gid: u32,
+        opaque: bool,
+    },
+    /// main.cf files: content as the sorted multiset of its lines.
+    File {
+        mode: u32,
+        uid: u32,
+        gid: u32,
+        content: Vec<u8>,
+    },
+    /// Volatile files: presence only.
+    Present,
+    Symlink {
+        uid: u32,
+        gid: u32,
+        target: Vec<u8>,
+    },
+    Deleted,
+    Special {
+        kind: &'static str,
+        mode: u32,
+        uid: u32,
+        gid: u32,
+        rdev: u64,
+    },
+}
+
+/// Glob match where `*` matches any run of characters except `/`.
+pub fn glob(pat: &str, s: &str) -> bool {
+    fn go(p: &[u8], s: &[u8]) -> bool {
+        match p.split_first() {
+            None => s.is_empty(),
+            Some((b'*', rest)) => {
+                let mut i = 0;
+                loop {
+                    if go(rest, &s[i..]) {
+                        return true;
+                    }
+                    if i == s.len() || s[i] == b'/' {
+                        return false;
+                    }
+                    i += 1;
+                }
+            }
+            Some((c, rest)) => s.first() == Some(c) && go(rest, &s[1..]),
+        }
+    }
+    go(pat.as_bytes(), s.as_bytes())
+}
+
+pub fn normalize_files(f: &BTreeMap<String, Option<Entry>>) -> BTreeMap<String, Option<NormEntry>> {
+    let mut out = BTreeMap::new();
+    for (k, v) in f {
+        if IGNORED.iter().any(|p| glob(p, k)) {
+            continue;
+        }
+        let volatile = VOLATILE_CONTENT.iter().any(|p| glob(p, k));
+        let n = v.as_ref().map(|e| match e {
+            _ if volatile => NormEntry::Present,
+            Entry::Dir {
+                mode,
+                uid,
+                gid,
+                opaque,
+            } => NormEntry::Dir {
+                mode: *mode,
+                uid: *uid,
+                gid: *gid,
+                opaque: *opaque,
+            },
+            Entry::File {
+                mode,
+                uid,
+                gid,
+                content,
+            } => {
+                let content = if k.ends_with("/main.cf") {
+                    sorted_lines(content)
+                } else {
+                    content.clone()
+                };
+                NormEntry::File {
+                    mode: *mode,
+                    uid: *uid,
+                    gid: *gid,
+                    content,
+                }
+            }
+            Entry::Symlink { uid, gid, target } => NormEntry::Symlink {
+                uid: *uid,
+                gid: *gid,
+                target: target.clone(),
+            },
+            Entry::Deleted => NormEntry::Deleted,
+            Entry::Special {
+                kind,
+                mode,
+                uid,
+                gid,
+                rdev,
+            } => NormEntry::Special {
+                kind,
+                mode: *mode,
+                uid: *uid,
+                gid: *gid,
+                rdev: *rdev,
+            },
+        });
+        out.insert(k.clone(), n);
+    }
+    out
+}
+
+/// main.cf as a multiset of lines: `postconf -e` appends new parameters in
+/// hash-table order.
+pub fn sorted_lines(b: &[u8]) -> Vec<u8> {
+    let mut l: Vec<&[u8]> = b.split(|&c| c == b'\n').filter(|l| !l.is_empty()).collect();
+    l.sort();
+    let mut out = Vec::new();
+    for x in l {
+        out.extend_from_slice(x);
+        out.push(b'\n');
+    }
+    out
+}
+
+pub(super) fn show_norm(e: Option<&Option<NormEntry>>) -> String {
+    match e {
+        None => "(not written)".into(),
+        Some(None) => "(removed from the upper dir)".into(),
+        Some(Some(NormEntry::File {
+            mode,
+            uid,
+            gid,
+            content,
+        })) => {
+            format!("file {mode:04o} {uid}:{gid}, {} bytes", content.len())
+        }
+        Some(Some(other)) => format!("{other:?}"),
+    }
+}
