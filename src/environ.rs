@@ -3,9 +3,9 @@
 
 use std::ffi::OsString;
 
-use crate::maincf::{is_space, split_nameval};
+use crate::bytes::{from_os, is_space, os};
+use crate::maincf::split_nameval;
 use crate::msg::{bfmt, Fatal};
-use crate::osstr::{bytes, os};
 
 /// Postfix's PATH for a process that has none (ROOT_PATH).
 pub const ROOT_PATH: &[u8] = b"/bin:/usr/bin:/sbin:/usr/sbin";
@@ -14,7 +14,7 @@ pub const ROOT_PATH: &[u8] = b"/bin:/usr/bin:/sbin:/usr/sbin";
 /// was empty or unset (prepend_command_path).
 pub fn prepend_command_path(command_dir: &[u8]) {
     let old = std::env::var_os("PATH")
-        .map(bytes)
+        .map(from_os)
         .filter(|p| !p.is_empty());
     let mut path = command_dir.to_vec();
     path.push(b':');

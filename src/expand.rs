@@ -2,12 +2,8 @@
 //! `$name`, `${name}`, `$(name)`, `$$`, `${name?text}`, `${name:text}`, the
 //! `{text}` operands, `${name?{a}:{b}}` and `${{a}=={b}?...}` / `!=`.
 
+use crate::bytes::is_white_space;
 use crate::msg::bfmt;
-
-/// White space inside `${...}` (MAC_EXP_WHITESPACE): not \v or \f.
-fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
-}
 
 /// How deep macro references may nest before Postfix gives up.
 const MAX_LEVEL: usize = 100;
@@ -81,7 +77,7 @@ pub fn referenced_names(text: &[u8]) -> Result<Vec<Vec<u8>>, ExpandError> {
 /// Skips white space; true when a `{` follows (MAC_EXP_FIND_LEFT_CURLY).
 fn find_left_curly(text: &[u8], cp: &mut usize) -> bool {
     let mut i = *cp;
-    while i < text.len() && is_space(text[i]) {
+    while i < text.len() && is_white_space(text[i]) {
         i += 1;
     }
     if text.get(i) == Some(&b'{') {
@@ -257,7 +253,7 @@ impl<'r> Expander<'r> {
         }
         let payload = text[*cp + 1..i].to_vec();
         i += 1;
-        while i < text.len() && is_space(text[i]) {
+        while i < text.len() && is_white_space(text[i]) {
             i += 1;
         }
         *cp = i;

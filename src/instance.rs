@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use crate::bytes::non_empty;
 use crate::command::Selection;
 use crate::msg::{bfmt, Fatal, Result};
 use crate::primary::Primary;
@@ -37,13 +38,12 @@ impl Instance {
 
     /// The primary instance, from the parameters already read.
     pub fn primary(p: &Primary) -> Instance {
-        let saved = |v: &[u8]| (!v.is_empty()).then(|| v.to_vec());
         Instance {
             config_dir: p.config_dir.clone(),
             queue_dir: p.queue_dir.clone(),
             data_dir: p.data_dir.clone(),
-            name: saved(&p.name),
-            group: saved(&p.group),
+            name: non_empty(&p.name),
+            group: non_empty(&p.group),
             enabled: p.enable,
             primary: true,
         }

@@ -5,6 +5,7 @@ use std::io::Write;
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::{execvp, fork, ForkResult};
 
+use crate::bytes::{c_string, join, os};
 use crate::command::{Iteration, Selection};
 use crate::instance::{Instance, InstanceTable};
 use crate::msg::{self, bfmt, io_error_text, Fatal, Result};
@@ -61,9 +62,7 @@ pub fn run(
                 Flags::default()
             };
             let mut argv = Vec::with_capacity(args.len() + 2);
-            let mut postfix = primary.command_dir.clone();
-            postfix.extend_from_slice(b"/postfix");
-            argv.push(postfix);
+            argv.push(join(&primary.command_dir, b"postfix"));
             argv.push(b"--".to_vec());
             argv.extend(args.iter().cloned());
             each(table, &selection, flags, Kind::Postfix, &argv, primary)
@@ -224,7 +223,6 @@ fn exec_for_instance(
     argv: &[Vec<u8>],
     primary: &Primary,
 ) -> ! {
-    use crate::osstr::os;
     let set = |name: &str, value: &[u8]| std::env::set_var(name, os(value));
     set("MAIL_CONFIG", &inst.config_dir);
     if kind == Kind::Exec {
@@ -245,18 +243,7 @@ fn exec_for_instance(
     if kind == Kind::Postfix && flags.check_disabled && !inst.enabled {
         argv[2] = b"check".to_vec();
     }
-    let cargs: Vec<std::ffi::CString> = argv
-        .iter()
-        .map(|a| {
-            std::ffi::CString::new(
-                a.iter()
-                    .copied()
-                    .take_while(|&b| b != 0)
-                    .collect::<Vec<u8>>(),
-            )
-            .unwrap_or_default()
-        })
-        .collect();
+    let cargs: Vec<std::ffi::CString> = argv.iter().map(|a| c_string(a)).collect();
     let err = execvp(&cargs[0], &cargs).unwrap_err();
     msg::fatal(&bfmt(
         "execvp {}: {}",

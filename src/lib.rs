@@ -4,19 +4,22 @@
 //! argv → [`command`] → [`primary`] main.cf ([`maincf`], [`expand`]) →
 //! [`instance`] table ([`secondary`] instances) → [`iterate`] or [`manage`]
 //! (serialized by [`lock`], environment from [`environ`]); [`msg`] reports.
+//! [`startup`] runs the steps in upstream's order; [`additions`] holds what
+//! this postmulti adds (`--version`, `--completions`); [`bytes`] the small
+//! byte-string helpers (paths, C strings, yes/no, white space).
 
+pub mod additions;
+pub mod bytes;
 pub mod command;
 pub mod defaults;
 pub mod environ;
 pub mod expand;
-pub mod extra;
 pub mod instance;
 pub mod iterate;
 pub mod lock;
 pub mod maincf;
 pub mod manage;
 pub mod msg;
-pub mod osstr;
 pub mod primary;
-pub mod run;
 pub mod secondary;
+pub mod startup;

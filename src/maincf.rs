@@ -4,14 +4,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use crate::bytes::{is_space, join, os};
 use crate::defaults::{default_of, have_table, is_builtin};
 use crate::expand::{Lookup, Resolver};
 use crate::msg::{bfmt, io_error_text};
-
-/// C's isspace() in the C locale.
-pub fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')
-}
 
 /// One logical line and the number of the physical line it starts on.
 #[derive(Debug, PartialEq, Eq)]
@@ -202,16 +198,13 @@ impl Resolver for InstanceResolver<'_> {
 
 /// DIR/main.cf as bytes.
 pub fn main_cf_path(dir: &[u8]) -> Vec<u8> {
-    let mut path = dir.to_vec();
-    path.extend_from_slice(b"/main.cf");
-    path
+    join(dir, b"main.cf")
 }
 
 /// Reads a whole file, with "open PATH: reason" or "read PATH: reason" errors.
 pub fn read_file(path: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
     use std::io::Read;
-    use std::os::unix::ffi::OsStrExt;
-    let p = Path::new(std::ffi::OsStr::from_bytes(path));
+    let p = Path::new(os(path));
     let mut file = std::fs::File::open(p)
         .map_err(|e| bfmt("open {}: {}", &[path, io_error_text(&e).as_bytes()]))?;
     let mut data = Vec::new();

@@ -2,14 +2,12 @@
 //! disable, assign.  postmulti checks and computes; the helper
 //! $daemon_directory/postmulti-script does the writing.
 
-use std::ffi::CString;
-
+use crate::bytes::{c_string, join, non_empty, os};
 use crate::command::{Action, Assignment, Selection};
 use crate::environ::{cleaned, prepend_command_path, split_with_braces};
 use crate::instance::{Instance, InstanceTable, NAME_PREFIX};
 use crate::maincf::split_nameval;
 use crate::msg::{self, bfmt, Fatal, Result};
-use crate::osstr::os;
 use crate::primary::Primary;
 use crate::secondary;
 
@@ -156,19 +154,18 @@ fn assign_names(
     table: &mut InstanceTable,
 ) -> Result<Exports> {
     let mut exports = Exports::default();
-    let nonempty = |v: &[u8]| (!v.is_empty()).then(|| v.to_vec());
     if let Some(name) = &a.name {
         if name.as_slice() != target.name.as_deref().unwrap_or(b"") {
             table
                 .claims
                 .register(&target.config_dir, "multi_instance_name", name)?;
-            target.name = nonempty(name);
+            target.name = non_empty(name);
             exports.name = true;
         }
     }
     if let Some(group) = &a.group {
         if group.as_slice() != target.group.as_deref().unwrap_or(b"") {
-            target.group = nonempty(group);
+            target.group = non_empty(group);
             exports.group = true;
         }
     }
@@ -329,19 +326,13 @@ pub fn exec_helper(plan: &Plan, primary: &Primary) -> Fatal {
             plan.target.group.as_deref().unwrap_or(b"-"),
         );
     }
-    let mut cmd = primary.daemon_dir.clone();
-    cmd.extend_from_slice(b"/postmulti-script");
-    let c = |b: &[u8]| {
-        CString::new(
-            b.iter()
-                .copied()
-                .take_while(|&x| x != 0)
-                .collect::<Vec<u8>>(),
-        )
-        .unwrap_or_default()
-    };
-    let path = c(&cmd);
-    let args = [path.clone(), c(b"-e"), c(plan.action.word().as_bytes())];
+    let cmd = join(&primary.daemon_dir, b"postmulti-script");
+    let path = c_string(&cmd);
+    let args = [
+        path.clone(),
+        c_string(b"-e"),
+        c_string(plan.action.word().as_bytes()),
+    ];
     let err = nix::unistd::execv(&path, &args).unwrap_err();
     Fatal(bfmt("{}: {}", &[&cmd, msg::errno_text(err).as_bytes()]))
 }

@@ -208,15 +208,7 @@ pub fn init(argv0: &[u8]) {
     };
     let name = PROGNAME.get_or_init(|| name.to_vec());
     logging_from_environment();
-    let ident = IDENT.get_or_init(|| {
-        CString::new(
-            name.iter()
-                .copied()
-                .take_while(|&b| b != 0)
-                .collect::<Vec<u8>>(),
-        )
-        .unwrap_or_default()
-    });
+    let ident = IDENT.get_or_init(|| crate::bytes::c_string(name));
     // SAFETY: ident is a valid NUL-terminated string that lives as long as the process.
     unsafe { libc::openlog(ident.as_ptr(), libc::LOG_PID, libc::LOG_MAIL) };
 }

@@ -10,14 +10,14 @@
 use std::io::Read;
 use std::process::{Command, Stdio};
 
+use crate::bytes::{is_space, is_white_space, join, non_empty, os, yes_no};
 use crate::defaults::{default_of, is_builtin};
 use crate::expand::{expand, referenced_names};
 use crate::instance::Instance;
 use crate::maincf::{
-    is_space, logical_lines, main_cf_path, read_file, split_nameval, InstanceResolver, MainCf,
+    logical_lines, main_cf_path, read_file, split_nameval, InstanceResolver, MainCf,
 };
 use crate::msg::{self, bfmt, Fatal, Result};
-use crate::osstr::os;
 
 /// The parameters asked of postconf, in its order (REQUEST_PARAM_COUNT = 5).
 pub const REQUESTED: [&str; 5] = [
@@ -48,8 +48,7 @@ pub fn load_with(inst: &mut Instance, command_dir: &[u8], answer: Option<Vec<u8>
 /// Whether `$command_directory/postconf` could be run.  Only then may the
 /// native reader stand in for it: without it upstream fails, and so must we.
 pub fn postconf_runnable(command_dir: &[u8]) -> bool {
-    let mut postconf = command_dir.to_vec();
-    postconf.extend_from_slice(b"/postconf");
+    let postconf = join(command_dir, b"postconf");
     nix::unistd::access(os(&postconf), nix::unistd::AccessFlags::X_OK).is_ok()
 }
 
@@ -102,23 +101,18 @@ fn apply(inst: &mut Instance, output: &[u8]) -> Result<()> {
             )));
         };
         let value = trim_end(value);
-        let saved = |v: &[u8]| (!v.is_empty()).then(|| v.to_vec());
         match name {
             b"queue_directory" => inst.queue_dir = value.to_vec(),
             b"data_directory" => inst.data_dir = value.to_vec(),
-            b"multi_instance_name" => inst.name = saved(value),
-            b"multi_instance_group" => inst.group = saved(value),
+            b"multi_instance_name" => inst.name = non_empty(value),
+            b"multi_instance_group" => inst.group = non_empty(value),
             b"multi_instance_enable" => {
-                inst.enabled = if value.eq_ignore_ascii_case(b"yes") {
-                    true
-                } else if value.eq_ignore_ascii_case(b"no") {
-                    false
-                } else {
-                    return Err(Fatal(bfmt(
+                inst.enabled = yes_no(value).ok_or_else(|| {
+                    Fatal(bfmt(
                         "Unexpected {}/main.cf entry: multi_instance_enable = {}",
                         &[&dir, value],
-                    )));
-                };
+                    ))
+                })?;
             }
             _ => continue,
         }
@@ -141,8 +135,7 @@ fn trim_end(v: &[u8]) -> &[u8] {
 
 /// Runs postconf as upstream does; its stderr is ours.
 fn load_with_postconf(inst: &mut Instance, command_dir: &[u8]) -> Result<()> {
-    let mut postconf = command_dir.to_vec();
-    postconf.extend_from_slice(b"/postconf");
+    let postconf = join(command_dir, b"postconf");
     let dir = inst.config_dir.clone();
     let mut child = match Command::new(os(&postconf))
         .arg0(os(&postconf))
@@ -471,15 +464,10 @@ fn reaches(cf: &MainCf, value: &[u8], target: &[u8]) -> bool {
     false
 }
 
-/// postconf's separators (PCF_SEPARATORS).
-fn is_separator(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
-}
-
 /// Words joined by single spaces, as pcf_print_line() prints a line.
 pub fn normalize_white_space(line: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(line.len());
-    for word in line.split(|&b| is_separator(b)).filter(|w| !w.is_empty()) {
+    for word in line.split(|&b| is_white_space(b)).filter(|w| !w.is_empty()) {
         if !out.is_empty() {
             out.push(b' ');
         }
@@ -495,8 +483,7 @@ pub fn normalize_white_space(line: &[u8]) -> Vec<u8> {
 /// postconf, so they are not checked here either.
 fn master_cf_is_quiet(dir: &[u8], cf: &MainCf) -> bool {
     let defined = |n: &[u8]| cf.get(n).is_some() || is_builtin(n);
-    let mut path = dir.to_vec();
-    path.extend_from_slice(b"/master.cf");
+    let path = join(dir, b"master.cf");
     let Ok(data) = read_file(&path) else {
         return false;
     };

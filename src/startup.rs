@@ -6,11 +6,11 @@ use nix::fcntl::{open, OFlag};
 use nix::sys::signal::{signal, SigHandler, Signal};
 use nix::sys::stat::{fstat, umask, Mode};
 
+use crate::bytes::{from_os, os};
 use crate::command::{self, Command, Invocation};
 use crate::defaults::default_str;
 use crate::instance::{Claims, InstanceTable};
 use crate::msg::{self, bfmt, Fatal, Result};
-use crate::osstr::bytes;
 use crate::primary::Primary;
 use crate::{iterate, lock, manage};
 
@@ -30,7 +30,7 @@ fn open_standard_descriptors() -> Result<()> {
 /// The primary configuration directory: MAIL_CONFIG or the default.
 fn config_dir_from_environment() -> Vec<u8> {
     std::env::var_os("MAIL_CONFIG")
-        .map(bytes)
+        .map(from_os)
         .unwrap_or_else(|| default_str("config_directory").as_bytes().to_vec())
 }
 
@@ -46,7 +46,7 @@ pub fn check_shared_directories(p: &Primary) -> Result<Claims> {
         if value.first() != Some(&b'/') {
             continue;
         }
-        match std::fs::metadata(crate::osstr::os(value)) {
+        match std::fs::metadata(os(value)) {
             Err(e) => {
                 return Err(Fatal(bfmt(
                     "{} = '{}': directory not found: {}",
@@ -72,7 +72,7 @@ pub fn check_shared_directories(p: &Primary) -> Result<Claims> {
 fn load_primary(config_dir: &[u8]) -> Result<Primary> {
     let primary = Primary::load(config_dir)?;
     msg::set_utf8(primary.smtputf8);
-    std::env::set_var("MAIL_LOGTAG", crate::osstr::os(&primary.syslog_name));
+    std::env::set_var("MAIL_LOGTAG", os(&primary.syslog_name));
     Ok(primary)
 }
 
@@ -82,7 +82,7 @@ fn run(args: Vec<Vec<u8>>) -> Result<i32> {
     open_standard_descriptors()?;
     let config_dir = config_dir_from_environment();
     let mut primary = load_primary(&config_dir)?;
-    if let Some(env_dir) = std::env::var_os("MAIL_CONFIG").map(bytes) {
+    if let Some(env_dir) = std::env::var_os("MAIL_CONFIG").map(from_os) {
         if env_dir != default_str("config_directory").as_bytes() {
             return Err(Fatal(bfmt(
                 "Non-default configuration directory: MAIL_CONFIG={}",
@@ -136,9 +136,9 @@ pub fn main() -> ! {
     unsafe {
         let _ = signal(Signal::SIGPIPE, SigHandler::SigDfl);
     }
-    let args: Vec<Vec<u8>> = std::env::args_os().map(|a: OsString| bytes(a)).collect();
+    let args: Vec<Vec<u8>> = std::env::args_os().map(|a: OsString| from_os(a)).collect();
     msg::init(args.first().map(|a| a.as_slice()).unwrap_or(b"postmulti"));
-    if let Some(status) = crate::extra::handle(&args) {
+    if let Some(status) = crate::additions::handle(&args) {
         std::process::exit(status);
     }
     match run(args) {
