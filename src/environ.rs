@@ -77,7 +77,7 @@ pub fn cleaned(import: &[Vec<u8>]) -> Result<Vec<(OsString, OsString)>, Fatal> {
     for entry in import {
         if entry.contains(&b'=') {
             let (name, value) = split_nameval(entry)
-                .map_err(|why| Fatal(bfmt("clean_env: {} in: {}", &[why.as_bytes(), entry])))?;
+                .map_err(|why| Fatal(bfmt("clean_env: %s in: %s", &[why.as_bytes(), entry])))?;
             put(name, os(value).to_os_string());
         } else if let Some(value) = std::env::var_os(os(entry)) {
             put(entry, value);

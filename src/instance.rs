@@ -81,7 +81,7 @@ pub struct Claims {
 impl Claims {
     /// Claims `value` for the instance at `instance_path` (register_claim).
     pub fn register(&mut self, instance_path: &[u8], param: &str, value: &[u8]) -> Result<()> {
-        let requestor = bfmt("{}, {}", &[instance_path, param.as_bytes()]);
+        let requestor = bfmt("%s, %s", &[instance_path, param.as_bytes()]);
         match self.owners.get(value) {
             None => {
                 self.owners.insert(value.to_vec(), requestor);
@@ -89,7 +89,7 @@ impl Claims {
             }
             Some(owner) if *owner == requestor => Ok(()),
             Some(owner) => Err(Fatal(bfmt(
-                "instance {}, {}={} conflicts with instance {}={}",
+                "instance %s, %s=%s conflicts with instance %s=%s",
                 &[instance_path, param.as_bytes(), value, owner, value],
             ))),
         }

@@ -115,7 +115,7 @@ fn list(table: &InstanceTable, selection: &Selection, flags: Flags, json: bool) 
         .and_then(|_| stdout.flush())
         .map_err(|e| {
             Fatal(bfmt(
-                "error writing output: {}",
+                "error writing output: %s",
                 &[io_error_text(&e).as_bytes()],
             ))
         })
@@ -197,7 +197,7 @@ fn run_user_command(
     match unsafe { fork() } {
         Err(e) => {
             msg::warn(&bfmt(
-                "fork {}: {}",
+                "fork %s: %s",
                 &[&argv[0], msg::errno_text(e).as_bytes()],
             ));
             -1
@@ -246,7 +246,7 @@ fn exec_for_instance(
     let cargs: Vec<std::ffi::CString> = argv.iter().map(|a| c_string(a)).collect();
     let err = execvp(&cargs[0], &cargs).unwrap_err();
     msg::fatal(&bfmt(
-        "execvp {}: {}",
+        "execvp %s: %s",
         &[&argv[0], msg::errno_text(err).as_bytes()],
     ))
 }

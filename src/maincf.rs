@@ -28,7 +28,7 @@ pub fn logical_lines(path: &[u8], data: &[u8], warnings: &mut Vec<Vec<u8>>) -> V
                 let shown = &line.text[..line.text.len().min(30)];
                 let more: &[u8] = if line.text.len() > 30 { b"..." } else { b"" };
                 warnings.push(bfmt(
-                    "{}: logical line must not start with whitespace: \"{}{}\"",
+                    "%s: logical line must not start with whitespace: \"%s%s\"",
                     &[path, shown, more],
                 ));
             } else {
@@ -130,7 +130,7 @@ impl MainCf {
                 Ok((name, value)) => {
                     if let Some(old) = params.insert(name.to_vec(), value.to_vec()) {
                         warnings.push(bfmt(
-                            "{}, line {}: overriding earlier entry: {}={}",
+                            "%s, line %s: overriding earlier entry: %s=%s",
                             &[path, line.lineno.to_string().as_bytes(), name, &old],
                         ));
                     }
@@ -142,7 +142,7 @@ impl MainCf {
                         .rposition(|&b| !is_space(b))
                         .map_or(0, |e| e + 1);
                     return Err(bfmt(
-                        "{}, line {}: {}: \"{}\"",
+                        "%s, line %s: %s: \"%s\"",
                         &[
                             path,
                             line.lineno.to_string().as_bytes(),
@@ -206,10 +206,10 @@ pub fn read_file(path: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
     use std::io::Read;
     let p = Path::new(os(path));
     let mut file = std::fs::File::open(p)
-        .map_err(|e| bfmt("open {}: {}", &[path, io_error_text(&e).as_bytes()]))?;
+        .map_err(|e| bfmt("open %s: %s", &[path, io_error_text(&e).as_bytes()]))?;
     let mut data = Vec::new();
     file.read_to_end(&mut data)
-        .map_err(|e| bfmt("read {}: {}", &[path, io_error_text(&e).as_bytes()]))?;
+        .map_err(|e| bfmt("read %s: %s", &[path, io_error_text(&e).as_bytes()]))?;
     Ok(data)
 }
 

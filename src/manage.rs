@@ -110,7 +110,7 @@ fn select_existing(selection: &Selection, table: &InstanceTable) -> Result<usize
         .instances
         .iter()
         .position(|i| i.is_selected(selection))
-        .ok_or_else(|| Fatal(bfmt("No instance named {}", &[name])))
+        .ok_or_else(|| Fatal(bfmt("No instance named %s", &[name])))
 }
 
 /// Letters, digits and `!@%-_=+:./` only, and not empty (check_safe_name).
@@ -125,13 +125,13 @@ fn check_name_assignments(a: &Assignment) -> Result<()> {
     if let Some(name) = a.name.as_deref().filter(|n| !n.is_empty()) {
         if !is_safe_name(name) {
             return Err(Fatal(bfmt(
-                "Unsafe characters in new instance name: '{}'",
+                "Unsafe characters in new instance name: '%s'",
                 &[name],
             )));
         }
         if name.contains(&b'/') {
             return Err(Fatal(bfmt(
-                "Illegal '/' character in new instance name: '{}'",
+                "Illegal '/' character in new instance name: '%s'",
                 &[name],
             )));
         }
@@ -141,7 +141,7 @@ fn check_name_assignments(a: &Assignment) -> Result<()> {
     }
     if let Some(group) = a.group.as_deref().filter(|g| !g.is_empty()) {
         if !is_safe_name(group) {
-            return Err(Fatal(bfmt("Unsafe characters in '-G {}'", &[group])));
+            return Err(Fatal(bfmt("Unsafe characters in '-G %s'", &[group])));
         }
     }
     Ok(())
@@ -176,13 +176,13 @@ fn assign_names(
 fn make_private_path(param: &str, primary_value: &[u8], a: &Assignment) -> Result<Vec<u8>> {
     let Some(name) = a.name.as_deref().filter(|n| !n.is_empty()) else {
         return Err(Fatal(bfmt(
-            "Missing {} parameter value",
+            "Missing %s parameter value",
             &[param.as_bytes()],
         )));
     };
     if primary_value.first() != Some(&b'/') {
         return Err(Fatal(bfmt(
-            "Invalid default {} parameter value: '{}': specify an absolute pathname",
+            "Invalid default %s parameter value: '%s': specify an absolute pathname",
             &[param.as_bytes(), primary_value],
         )));
     }
@@ -220,7 +220,7 @@ fn make_private_path(param: &str, primary_value: &[u8], a: &Assignment) -> Resul
 /// Applies one `param=value` argument to a new instance (assign_new_parameter).
 fn assign_new_parameter(new: &mut Instance, action: Action, arg: &[u8]) -> Result<()> {
     let Ok((name, value)) = split_nameval(arg) else {
-        return Err(Fatal(bfmt("Malformed parameter setting '{}'", &[arg])));
+        return Err(Fatal(bfmt("Malformed parameter setting '%s'", &[arg])));
     };
     let target = match name {
         b"config_directory" => &mut new.config_dir,
@@ -228,14 +228,14 @@ fn assign_new_parameter(new: &mut Instance, action: Action, arg: &[u8]) -> Resul
         b"data_directory" if action != Action::Import => &mut new.data_dir,
         _ => {
             return Err(Fatal(bfmt(
-                "Parameter '{}' not valid with action {}",
+                "Parameter '%s' not valid with action %s",
                 &[name, action.word().as_bytes()],
             )))
         }
     };
     if value.first() != Some(&b'/') {
         return Err(Fatal(bfmt(
-            "Parameter setting '{}' is not an absolute path",
+            "Parameter setting '%s' is not an absolute path",
             &[name],
         )));
     }
@@ -245,7 +245,7 @@ fn assign_new_parameter(new: &mut Instance, action: Action, arg: &[u8]) -> Resul
     }
     if end == 0 {
         return Err(Fatal(bfmt(
-            "Parameter setting '{}' is the root directory",
+            "Parameter setting '%s' is the root directory",
             &[name],
         )));
     }
@@ -270,7 +270,7 @@ fn assign_new_parameters(
     }
     if let Some(owner) = table.claims.owner(&new.config_dir) {
         return Err(Fatal(bfmt(
-            "new config_directory={} is already in use by instance {}={}",
+            "new config_directory=%s is already in use by instance %s=%s",
             &[&new.config_dir, owner, &new.config_dir],
         )));
     }
@@ -334,7 +334,7 @@ pub fn exec_helper(plan: &Plan, primary: &Primary) -> Fatal {
         c_string(plan.action.word().as_bytes()),
     ];
     let err = nix::unistd::execv(&path, &args).unwrap_err();
-    Fatal(bfmt("{}: {}", &[&cmd, msg::errno_text(err).as_bytes()]))
+    Fatal(bfmt("%s: %s", &[&cmd, msg::errno_text(err).as_bytes()]))
 }
 
 /// Runs the plan: the helper replaces this process, or a fatal error.

@@ -97,7 +97,7 @@ impl Primary {
         let facility = self.param("syslog_facility")?;
         if !msg::set_facility(&facility) {
             return Err(Fatal(bfmt(
-                "file {}/main.cf: parameter syslog_facility: unrecognized value: {}",
+                "file %s/main.cf: parameter syslog_facility: unrecognized value: %s",
                 &[&self.config_dir, &facility],
             )));
         }
@@ -150,7 +150,7 @@ impl Primary {
         let v = self.param(name)?;
         yes_no(&v).ok_or_else(|| {
             Fatal(bfmt(
-                "bad boolean configuration: {} = {}",
+                "bad boolean configuration: %s = %s",
                 &[name.as_bytes(), &v],
             ))
         })
@@ -177,7 +177,7 @@ impl Primary {
             .output()
             .map_err(|e| {
                 Fatal(bfmt(
-                    "execvp {}: {}",
+                    "execvp %s: %s",
                     &[&postconf, msg::io_error_text(&e).as_bytes()],
                 ))
             })?;

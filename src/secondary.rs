@@ -96,7 +96,7 @@ fn apply(inst: &mut Instance, output: &[u8]) -> Result<()> {
         let line = &line[..line.iter().position(|&b| b == 0).unwrap_or(line.len())];
         let Ok((name, value)) = split_nameval(line) else {
             return Err(Fatal(bfmt(
-                "Invalid {}/main.cf parameter: {}",
+                "Invalid %s/main.cf parameter: %s",
                 &[&dir, line],
             )));
         };
@@ -109,7 +109,7 @@ fn apply(inst: &mut Instance, output: &[u8]) -> Result<()> {
             b"multi_instance_enable" => {
                 inst.enabled = yes_no(value).ok_or_else(|| {
                     Fatal(bfmt(
-                        "Unexpected {}/main.cf entry: multi_instance_enable = {}",
+                        "Unexpected %s/main.cf entry: multi_instance_enable = %s",
                         &[&dir, value],
                     ))
                 })?;
@@ -120,7 +120,7 @@ fn apply(inst: &mut Instance, output: &[u8]) -> Result<()> {
     }
     if count != REQUESTED.len() {
         return Err(Fatal(bfmt(
-            "Failed to obtain all required {}/main.cf parameters",
+            "Failed to obtain all required %s/main.cf parameters",
             &[&dir],
         )));
     }
@@ -149,11 +149,11 @@ fn load_with_postconf(inst: &mut Instance, command_dir: &[u8]) -> Result<()> {
         Err(e) => {
             // Upstream's child reports this as it dies (vstream_popen).
             msg::child_fatal(&bfmt(
-                "vstream_popen: execvp {}: {}",
+                "vstream_popen: execvp %s: %s",
                 &[&postconf, msg::io_error_text(&e).as_bytes()],
             ));
             return Err(Fatal(bfmt(
-                "Failed to obtain all required {}/main.cf parameters",
+                "Failed to obtain all required %s/main.cf parameters",
                 &[&dir],
             )));
         }
@@ -167,7 +167,7 @@ fn load_with_postconf(inst: &mut Instance, command_dir: &[u8]) -> Result<()> {
     applied?;
     match status {
         Ok(s) if s.success() => Ok(()),
-        _ => Err(Fatal(bfmt("Cannot parse {}/main.cf file", &[&dir]))),
+        _ => Err(Fatal(bfmt("Cannot parse %s/main.cf file", &[&dir]))),
     }
 }
 

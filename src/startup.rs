@@ -49,13 +49,13 @@ pub fn check_shared_directories(p: &Primary) -> Result<Claims> {
         match std::fs::metadata(os(value)) {
             Err(e) => {
                 return Err(Fatal(bfmt(
-                    "{} = '{}': directory not found: {}",
+                    "%s = '%s': directory not found: %s",
                     &[name.as_bytes(), value, msg::io_error_text(&e).as_bytes()],
                 )))
             }
             Ok(m) if !m.is_dir() => {
                 return Err(Fatal(bfmt(
-                    "{} = '{}' is not a directory",
+                    "%s = '%s' is not a directory",
                     &[name.as_bytes(), value],
                 )));
             }
@@ -85,7 +85,7 @@ fn run(args: Vec<Vec<u8>>) -> Result<i32> {
     if let Some(env_dir) = std::env::var_os("MAIL_CONFIG").map(from_os) {
         if env_dir != default_str("config_directory").as_bytes() {
             return Err(Fatal(bfmt(
-                "Non-default configuration directory: MAIL_CONFIG={}",
+                "Non-default configuration directory: MAIL_CONFIG=%s",
                 &[&env_dir],
             )));
         }
