@@ -10,6 +10,16 @@ use crate::msg::{bfmt, Fatal, Result};
 use crate::primary::Primary;
 use crate::secondary;
 
+/// An instance's private parameters, in the order upstream asks postconf
+/// for them (REQUEST_PARAM_COUNT = 5); [`Instance`] holds their values.
+pub const REQUESTED: [&str; 5] = [
+    "queue_directory",
+    "data_directory",
+    "multi_instance_name",
+    "multi_instance_group",
+    "multi_instance_enable",
+];
+
 /// The mandatory prefix of instance names (NAME_PREFIX).
 pub const NAME_PREFIX: &[u8] = b"postfix-";
 
@@ -132,12 +142,7 @@ impl InstanceTable {
             first.enabled = true;
         }
         table.append(first)?;
-        let mut answers = if secondary::postconf_runnable(&primary.command_dir) {
-            secondary::read_ahead(&dirs)
-        } else {
-            Vec::new()
-        }
-        .into_iter();
+        let mut answers = secondary::native_answers(&dirs, &primary.command_dir).into_iter();
         for dir in dirs {
             let mut inst = Instance::secondary(&dir);
             secondary::load_with(&mut inst, &primary.command_dir, answers.next().flatten())?;

@@ -20,6 +20,7 @@ pub mod lock;
 pub mod maincf;
 pub mod manage;
 pub mod msg;
+pub mod native;
 pub mod primary;
 pub mod secondary;
 pub mod startup;
