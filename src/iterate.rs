@@ -7,9 +7,10 @@ use nix::unistd::{execvp, fork, ForkResult};
 
 use crate::bytes::{c_string, join, os};
 use crate::command::{Iteration, Selection};
-use crate::instance::{Instance, InstanceTable};
+use crate::instance::Instance;
 use crate::msg::{self, bfmt, io_error_text, Fatal, Result};
 use crate::primary::{split_list, Primary};
+use crate::table::InstanceTable;
 
 /// How iteration treats disabled instances and order (ITER_FLAG_*).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

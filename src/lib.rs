@@ -2,7 +2,9 @@
 //!
 //! The flow, one module a step:
 //! argv → [`command`] → [`primary`] main.cf ([`maincf`], [`expand`]) →
-//! [`instance`] table ([`secondary`] instances) → [`iterate`] or [`manage`]
+//! [`table`] of instances (each an [`instance`]; a secondary's parameters
+//! from [`secondary`], which asks postconf, or from the [`native`] reader)
+//! → [`iterate`] or [`manage`]
 //! (serialized by [`lock`], environment from [`environ`]); [`msg`] reports.
 //! [`startup`] runs the steps in upstream's order; [`additions`] holds what
 //! this postmulti adds (`--version`, `--completions`); [`bytes`] the small
@@ -24,3 +26,4 @@ pub mod native;
 pub mod primary;
 pub mod secondary;
 pub mod startup;
+pub mod table;

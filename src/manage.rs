@@ -5,11 +5,12 @@
 use crate::bytes::{c_string, join, non_empty, os};
 use crate::command::{Action, Assignment, Selection};
 use crate::environ::{cleaned, prepend_command_path, split_with_braces};
-use crate::instance::{Instance, InstanceTable, NAME_PREFIX};
+use crate::instance::{Instance, NAME_PREFIX};
 use crate::maincf::split_nameval;
 use crate::msg::{self, bfmt, Fatal, Result};
 use crate::primary::Primary;
 use crate::secondary;
+use crate::table::InstanceTable;
 
 /// Which updates the helper is told about (EXP_FLAG_*).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -9,9 +9,9 @@ use nix::sys::stat::{fstat, umask, Mode};
 use crate::bytes::{from_os, os};
 use crate::command::{self, Command, Invocation};
 use crate::defaults::default_str;
-use crate::instance::{Claims, InstanceTable};
 use crate::msg::{self, bfmt, Fatal, Result};
 use crate::primary::Primary;
+use crate::table::{check_shared_directories, InstanceTable};
 use crate::{iterate, lock, manage};
 
 /// Makes sure descriptors 0, 1 and 2 are open before anything else is.
@@ -32,40 +32,6 @@ fn config_dir_from_environment() -> Vec<u8> {
     std::env::var_os("MAIL_CONFIG")
         .map(from_os)
         .unwrap_or_else(|| default_str("config_directory").as_bytes().to_vec())
-}
-
-/// Checks and claims the shared directories (check_shared_dir_status).
-pub fn check_shared_directories(p: &Primary) -> Result<Claims> {
-    let mut claims = Claims::default();
-    for (name, value) in [
-        ("command_directory", &p.command_dir),
-        ("daemon_directory", &p.daemon_dir),
-        ("meta_directory", &p.meta_dir),
-        ("shlib_directory", &p.shlib_dir),
-    ] {
-        if value.first() != Some(&b'/') {
-            continue;
-        }
-        match std::fs::metadata(os(value)) {
-            Err(e) => {
-                return Err(Fatal(bfmt(
-                    "%s = '%s': directory not found: %s",
-                    &[name.as_bytes(), value, msg::io_error_text(&e).as_bytes()],
-                )))
-            }
-            Ok(m) if !m.is_dir() => {
-                return Err(Fatal(bfmt(
-                    "%s = '%s' is not a directory",
-                    &[name.as_bytes(), value],
-                )));
-            }
-            Ok(_) => {}
-        }
-        if name != "meta_directory" {
-            claims.register(&p.config_dir, name, value)?;
-        }
-    }
-    Ok(claims)
 }
 
 /// Reads the primary main.cf and exports what every child sees (MAIL_LOGTAG).
