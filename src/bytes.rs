@@ -57,6 +57,19 @@ pub fn is_white_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
+/// The bytes without leading and trailing [`is_space`] white space.
+pub fn trim(v: &[u8]) -> &[u8] {
+    let v = trim_end(v);
+    let start = v.iter().position(|&b| !is_space(b)).unwrap_or(v.len());
+    &v[start..]
+}
+
+/// The bytes without trailing [`is_space`] white space (Postfix's trimblanks()).
+pub fn trim_end(v: &[u8]) -> &[u8] {
+    let end = v.iter().rposition(|&b| !is_space(b)).map_or(0, |e| e + 1);
+    &v[..end]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,5 +99,8 @@ mod tests {
     fn two_kinds_of_white_space() {
         assert!(is_space(b'\x0b') && !is_white_space(b'\x0b'));
         assert!(is_white_space(b'\r') && is_space(b'\r'));
+        assert_eq!(trim(b" \x0ba b\t\n"), b"a b");
+        assert_eq!(trim(b" \t "), b"");
+        assert_eq!(trim_end(b" a \r"), b" a");
     }
 }

@@ -3,7 +3,7 @@
 
 use std::ffi::OsString;
 
-use crate::bytes::{from_os, is_space, os};
+use crate::bytes::{from_os, is_space, os, trim};
 use crate::maincf::split_nameval;
 use crate::msg::{bfmt, Fatal};
 
@@ -46,15 +46,7 @@ pub fn split_with_braces(value: &[u8]) -> Vec<Vec<u8>> {
         let token = &value[start..i];
         if token.len() >= 2 && token[0] == b'{' && token[token.len() - 1] == b'}' {
             let inner = &token[1..token.len() - 1];
-            let s = inner
-                .iter()
-                .position(|&b| !is_space(b))
-                .unwrap_or(inner.len());
-            let e = inner
-                .iter()
-                .rposition(|&b| !is_space(b))
-                .map_or(s, |e| e + 1);
-            out.push(inner[s..e.max(s)].to_vec());
+            out.push(trim(inner).to_vec());
         } else {
             out.push(token.to_vec());
         }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::bytes::{is_space, join, os};
+use crate::bytes::{is_space, join, os, trim, trim_end};
 use crate::defaults::{default_of, have_table, is_builtin};
 use crate::expand::{Lookup, Resolver};
 use crate::msg::{bfmt, io_error_text};
@@ -68,15 +68,7 @@ pub fn logical_lines(path: &[u8], data: &[u8], warnings: &mut Vec<Vec<u8>>) -> V
 
 /// Splits `name = value`, as split_nameval(3); the error is its own words.
 pub fn split_nameval(line: &[u8]) -> Result<(&[u8], &[u8]), &'static str> {
-    let start = line
-        .iter()
-        .position(|&b| !is_space(b))
-        .unwrap_or(line.len());
-    let end = line
-        .iter()
-        .rposition(|&b| !is_space(b))
-        .map_or(start, |e| e + 1);
-    let text = &line[start..end.max(start)];
+    let text = trim(line);
     if text.is_empty() || text[0] == b'=' {
         return Err("missing attribute name");
     }
@@ -136,18 +128,13 @@ impl MainCf {
                     }
                 }
                 Err(why) => {
-                    let trimmed_end = line
-                        .text
-                        .iter()
-                        .rposition(|&b| !is_space(b))
-                        .map_or(0, |e| e + 1);
                     return Err(bfmt(
                         "%s, line %s: %s: \"%s\"",
                         &[
                             path,
                             line.lineno.to_string().as_bytes(),
                             why.as_bytes(),
-                            &line.text[..trimmed_end],
+                            trim_end(&line.text),
                         ],
                     ));
                 }

@@ -8,7 +8,7 @@ use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 
-use crate::bytes::{is_space, join, non_empty, os, yes_no};
+use crate::bytes::{join, non_empty, os, trim_end, yes_no};
 use crate::instance::{Instance, REQUESTED};
 use crate::maincf::split_nameval;
 use crate::msg::{self, bfmt, Fatal, Result};
@@ -65,6 +65,7 @@ fn apply(inst: &mut Instance, output: &[u8]) -> Result<()> {
                 &[&dir, line],
             )));
         };
+        // Trailing white space, which split_nameval() leaves to its caller's TRIM.
         let value = trim_end(value);
         match name {
             b"queue_directory" => inst.queue_dir = value.to_vec(),
@@ -90,12 +91,6 @@ fn apply(inst: &mut Instance, output: &[u8]) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-/// Trailing white space, which split_nameval() leaves to its caller's TRIM.
-fn trim_end(v: &[u8]) -> &[u8] {
-    let end = v.iter().rposition(|&b| !is_space(b)).map_or(0, |e| e + 1);
-    &v[..end]
 }
 
 /// Runs postconf as upstream does; its stderr is ours.
