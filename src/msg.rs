@@ -8,6 +8,8 @@ use std::sync::{Mutex, OnceLock};
 
 use nix::libc;
 
+use crate::bytes::{c_string, from_os, os};
+
 /// The program name: the last component of argv[0].
 static PROGNAME: OnceLock<Vec<u8>> = OnceLock::new();
 
@@ -34,9 +36,8 @@ static LOGGER: Mutex<Logger> = Mutex::new(Logger::Syslog);
 
 /// A non-empty environment variable, as bytes.
 fn env_bytes(name: &str) -> Option<Vec<u8>> {
-    use std::os::unix::ffi::OsStringExt;
     std::env::var_os(name)
-        .map(|v| v.into_vec())
+        .map(from_os)
         .filter(|v| !v.is_empty())
 }
 
@@ -50,7 +51,6 @@ pub fn configure_logging(
     queue_dir: &[u8],
     service_name: &[u8],
 ) {
-    use std::os::unix::ffi::OsStrExt;
     let logger = if maillog_file.is_empty() {
         if env_bytes("POSTLOG_SERVICE").is_some() {
             std::env::remove_var("POSTLOG_SERVICE");
@@ -66,8 +66,8 @@ pub fn configure_logging(
             env_bytes("POSTLOG_HOSTNAME").unwrap_or_else(|| b"amnesiac".to_vec())
         };
         let service = bfmt("%s/public/%s", &[queue_dir, service_name]);
-        std::env::set_var("POSTLOG_SERVICE", std::ffi::OsStr::from_bytes(&service));
-        std::env::set_var("POSTLOG_HOSTNAME", std::ffi::OsStr::from_bytes(&hostname));
+        std::env::set_var("POSTLOG_SERVICE", os(&service));
+        std::env::set_var("POSTLOG_HOSTNAME", os(&hostname));
         Logger::Postlog {
             service,
             hostname,
@@ -116,7 +116,6 @@ fn timestamp() -> Vec<u8> {
 /// Sends one record to postlogd, or appends it to maillog_file
 /// (msg_logger_print); `prefix` is "LEVEL: ", or empty for info.
 fn postlog(service: &[u8], hostname: &[u8], file: &[u8], prefix: &str, text: &[u8]) {
-    use std::os::unix::ffi::OsStrExt;
     let first_label = hostname.split(|&b| b == b'.').next().unwrap_or_default();
     let mut record = timestamp();
     record.extend_from_slice(first_label);
@@ -126,7 +125,7 @@ fn postlog(service: &[u8], hostname: &[u8], file: &[u8], prefix: &str, text: &[u
     record.extend_from_slice(&text[..text.len().min(2000)]);
     let sock = std::os::unix::net::UnixDatagram::unbound();
     if let Ok(sock) = sock {
-        if sock.connect(std::ffi::OsStr::from_bytes(service)).is_ok() {
+        if sock.connect(os(service)).is_ok() {
             let _ = sock.send(&record);
             return;
         }
@@ -138,7 +137,7 @@ fn postlog(service: &[u8], hostname: &[u8], file: &[u8], prefix: &str, text: &[u
     let opened = std::fs::OpenOptions::new()
         .append(true)
         .create(true)
-        .open(std::ffi::OsStr::from_bytes(file));
+        .open(os(file));
     if let Ok(mut f) = opened {
         let _ = f.write_all(&record);
     }
@@ -242,7 +241,7 @@ pub fn init(argv0: &[u8]) {
     };
     let name = PROGNAME.get_or_init(|| name.to_vec());
     logging_from_environment();
-    let ident = IDENT.get_or_init(|| crate::bytes::c_string(name));
+    let ident = IDENT.get_or_init(|| c_string(name));
     // SAFETY: ident is a valid NUL-terminated string that lives as long as the process.
     unsafe { libc::openlog(ident.as_ptr(), libc::LOG_PID, libc::LOG_MAIL) };
 }
