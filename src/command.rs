@@ -134,10 +134,10 @@ pub enum ParseError {
 pub fn usage(progname: &[u8]) -> Fatal {
     let p = progname;
     Fatal(bfmt(
-        "Usage:{} -l [-v] [-a] [-g group] [-i instance] | \
-         {} -p [-v] [-a] [-g group] [-i instance] command... | \
-         {} -x [-v] [-a] [-i name] [-g group] command... | \
-         {} -e action [-v] [-a] [-i name] [-g group] [-I name] \
+        "Usage:%s -l [-v] [-a] [-g group] [-i instance] | \
+         %s -p [-v] [-a] [-g group] [-i instance] command... | \
+         %s -x [-v] [-a] [-i name] [-g group] command... | \
+         %s -e action [-v] [-a] [-i name] [-g group] [-I name] \
          [-G group] [param=value ...]",
         &[p, p, p, p],
     ))
@@ -294,7 +294,7 @@ impl Iterator for Getopt<'_> {
             None => {
                 self.done = true;
                 return Some(Err(ParseError::Usage(Some(bfmt(
-                    "invalid option -- '{}'",
+                    "invalid option -- '%s'",
                     &[&[c]],
                 )))));
             }
@@ -313,7 +313,7 @@ impl Iterator for Getopt<'_> {
                 let Some(value) = args.get(self.word + 1) else {
                     self.done = true;
                     return Some(Err(ParseError::Usage(Some(bfmt(
-                        "option requires an argument -- '{}'",
+                        "option requires an argument -- '%s'",
                         &[&[c]],
                     )))));
                 };
@@ -426,7 +426,7 @@ impl Options {
         if let Mode::Edit(action) = mode {
             if !action.adds() && !operands.is_empty() {
                 return Err(fatal(bfmt(
-                    "Parameter overrides not valid with '-e {}'",
+                    "Parameter overrides not valid with '-e %s'",
                     &[action.word().as_bytes()],
                 )));
             }
@@ -469,7 +469,7 @@ fn edit_action(word: &[u8]) -> std::result::Result<Action, ParseError> {
         let mut names: Vec<&[u8]> = vec![word];
         names.extend(Action::LISTED.iter().map(|a| a.word().as_bytes()));
         fatal(bfmt(
-            "Invalid '-e' edit action '{}'. Specify '{}', '{}', '{}', '{}', '{}', '{}', '{}' or '{}'",
+            "Invalid '-e' edit action '%s'. Specify '%s', '%s', '%s', '%s', '%s', '%s', '%s' or '%s'",
             &names,
         ))
     })
@@ -500,7 +500,7 @@ fn check_assignment(mode: Mode, assignment: &Assignment) -> std::result::Result<
     let given = assignment.name.is_some() || assignment.group.is_some();
     match mode {
         Mode::Edit(action) if given && !action.assigns() => Err(fatal(bfmt(
-            "Cannot assign instance name or group with '-e {}'",
+            "Cannot assign instance name or group with '-e %s'",
             &[action.word().as_bytes()],
         ))),
         Mode::Edit(Action::Assign) if !given => {

@@ -19,7 +19,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use crate::osstr::os;
+use crate::bytes::{join, os};
 
 /// A postconf binary as build.rs saw it: what identifies one Postfix package's
 /// build without depending on the host it is installed on.
@@ -156,9 +156,7 @@ pub fn active() -> Option<&'static Active> {
 }
 
 fn postconf_in(dir: &[u8]) -> Vec<u8> {
-    let mut p = dir.to_vec();
-    p.extend_from_slice(b"/postconf");
-    p
+    join(dir, b"postconf")
 }
 
 fn executable(path: &[u8]) -> bool {

@@ -3,9 +3,9 @@
 
 use std::ffi::OsString;
 
-use crate::maincf::{is_space, split_nameval};
+use crate::bytes::{from_os, is_space, os, trim};
+use crate::maincf::split_nameval;
 use crate::msg::{bfmt, Fatal};
-use crate::osstr::{bytes, os};
 
 /// Postfix's PATH for a process that has none (ROOT_PATH).
 pub const ROOT_PATH: &[u8] = b"/bin:/usr/bin:/sbin:/usr/sbin";
@@ -14,7 +14,7 @@ pub const ROOT_PATH: &[u8] = b"/bin:/usr/bin:/sbin:/usr/sbin";
 /// was empty or unset (prepend_command_path).
 pub fn prepend_command_path(command_dir: &[u8]) {
     let old = std::env::var_os("PATH")
-        .map(bytes)
+        .map(from_os)
         .filter(|p| !p.is_empty());
     let mut path = command_dir.to_vec();
     path.push(b':');
@@ -46,15 +46,7 @@ pub fn split_with_braces(value: &[u8]) -> Vec<Vec<u8>> {
         let token = &value[start..i];
         if token.len() >= 2 && token[0] == b'{' && token[token.len() - 1] == b'}' {
             let inner = &token[1..token.len() - 1];
-            let s = inner
-                .iter()
-                .position(|&b| !is_space(b))
-                .unwrap_or(inner.len());
-            let e = inner
-                .iter()
-                .rposition(|&b| !is_space(b))
-                .map_or(s, |e| e + 1);
-            out.push(inner[s..e.max(s)].to_vec());
+            out.push(trim(inner).to_vec());
         } else {
             out.push(token.to_vec());
         }
@@ -77,7 +69,7 @@ pub fn cleaned(import: &[Vec<u8>]) -> Result<Vec<(OsString, OsString)>, Fatal> {
     for entry in import {
         if entry.contains(&b'=') {
             let (name, value) = split_nameval(entry)
-                .map_err(|why| Fatal(bfmt("clean_env: {} in: {}", &[why.as_bytes(), entry])))?;
+                .map_err(|why| Fatal(bfmt("clean_env: %s in: %s", &[why.as_bytes(), entry])))?;
             put(name, os(value).to_os_string());
         } else if let Some(value) = std::env::var_os(os(entry)) {
             put(entry, value);

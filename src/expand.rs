@@ -2,12 +2,8 @@
 //! `$name`, `${name}`, `$(name)`, `$$`, `${name?text}`, `${name:text}`, the
 //! `{text}` operands, `${name?{a}:{b}}` and `${{a}=={b}?...}` / `!=`.
 
+use crate::bytes::is_white_space;
 use crate::msg::bfmt;
-
-/// White space inside `${...}` (MAC_EXP_WHITESPACE): not \v or \f.
-fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
-}
 
 /// How deep macro references may nest before Postfix gives up.
 const MAX_LEVEL: usize = 100;
@@ -81,7 +77,7 @@ pub fn referenced_names(text: &[u8]) -> Result<Vec<Vec<u8>>, ExpandError> {
 /// Skips white space; true when a `{` follows (MAC_EXP_FIND_LEFT_CURLY).
 fn find_left_curly(text: &[u8], cp: &mut usize) -> bool {
     let mut i = *cp;
-    while i < text.len() && is_space(text[i]) {
+    while i < text.len() && is_white_space(text[i]) {
         i += 1;
     }
     if text.get(i) == Some(&b'{') {
@@ -138,7 +134,7 @@ impl<'r> Expander<'r> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             self.error(bfmt(
-                "unreasonable macro call nesting: \"{}\"",
+                "unreasonable macro call nesting: \"%s\"",
                 &[next20(value, 0)],
             ));
         }
@@ -184,7 +180,7 @@ impl<'r> Expander<'r> {
                             ep += 1;
                         }
                         if truncated {
-                            self.error(bfmt("truncated macro reference: \"{}\"", &[value]));
+                            self.error(bfmt("truncated macro reference: \"%s\"", &[value]));
                             local_error = true;
                             break;
                         }
@@ -201,7 +197,7 @@ impl<'r> Expander<'r> {
                     }
                 }
                 if name.is_empty() {
-                    self.error(bfmt("empty macro name: \"{}\"", &[value]));
+                    self.error(bfmt("empty macro name: \"%s\"", &[value]));
                     local_error = true;
                     break;
                 }
@@ -220,7 +216,7 @@ impl<'r> Expander<'r> {
         let over = self.level > MAX_LEVEL;
         self.level += 1;
         if over {
-            self.error(bfmt("unreasonable macro call nesting: \"{}\"", &[text]));
+            self.error(bfmt("unreasonable macro call nesting: \"%s\"", &[text]));
         }
         if self.stopped() {
             return;
@@ -257,7 +253,7 @@ impl<'r> Expander<'r> {
         }
         let payload = text[*cp + 1..i].to_vec();
         i += 1;
-        while i < text.len() && is_space(text[i]) {
+        while i < text.len() && is_white_space(text[i]) {
             i += 1;
         }
         *cp = i;
@@ -287,7 +283,7 @@ impl<'r> Expander<'r> {
         let op = text[*cp..*cp + op_len].to_vec();
         if op != b"==" && op != b"!=" {
             self.error(bfmt(
-                "\"==\" or \"!=\" expected at: \"...{}}>>>{}\"",
+                "\"==\" or \"!=\" expected at: \"...%s}>>>%s\"",
                 &[&left, next20(text, *cp)],
             ));
             return None;
@@ -295,7 +291,7 @@ impl<'r> Expander<'r> {
         *cp += op_len;
         if !find_left_curly(text, cp) {
             self.error(bfmt(
-                "\"{expression}\" expected at: \"...{{}} {}>>>{}\"",
+                "\"{expression}\" expected at: \"...{%s} %s>>>%s\"",
                 &[&left, &op, next20(text, *cp)],
             ));
             return None;
@@ -325,7 +321,7 @@ impl<'r> Expander<'r> {
         let over = self.level > MAX_LEVEL;
         self.level += 1;
         if over {
-            self.error(bfmt("unreasonable macro call nesting: \"{}\"", &[text]));
+            self.error(bfmt("unreasonable macro call nesting: \"%s\"", &[text]));
         }
         if self.stopped() {
             return;
@@ -342,7 +338,7 @@ impl<'r> Expander<'r> {
                 op = text[cp];
                 if op != b'?' && op != b':' {
                     self.error(bfmt(
-                        "\"?\" or \":\" expected at: \"...}>>>{}\"",
+                        "\"?\" or \":\" expected at: \"...}>>>%s\"",
                         &[next20(text, cp)],
                     ));
                     return;
@@ -359,7 +355,7 @@ impl<'r> Expander<'r> {
                 }
                 if !(c.is_ascii_alphanumeric() || c == b'_') {
                     self.error(bfmt(
-                        "attribute name syntax error at: \"...{}>>>{}\"",
+                        "attribute name syntax error at: \"...%s>>>%s\"",
                         &[&text[..cp], next20(text, cp)],
                     ));
                     return;
@@ -406,7 +402,7 @@ impl<'r> Expander<'r> {
             }
             if text[cp] != b':' {
                 self.error(bfmt(
-                    "\":\" expected at: \"...{}}>>>{}\"",
+                    "\":\" expected at: \"...%s}>>>%s\"",
                     &[&iftrue, next20(text, cp)],
                 ));
                 return;
@@ -430,7 +426,7 @@ impl<'r> Expander<'r> {
             }
             if cp < text.len() {
                 self.error(bfmt(
-                    "unexpected input at: \"...{}}>>>{}\"",
+                    "unexpected input at: \"...%s}>>>%s\"",
                     &[&iffalse, next20(text, cp)],
                 ));
                 return;

@@ -1,13 +1,19 @@
-//! The instance table: the primary, then each secondary of
-//! multi_instance_directories, with every name and private directory
-//! claimed by exactly one instance.
+//! One Postfix instance: its configuration directory and the private
+//! parameters postmulti reads for it.  The table of all instances, their
+//! claims and selection are in [`crate::table`].
 
-use std::collections::HashMap;
-
-use crate::command::Selection;
-use crate::msg::{bfmt, Fatal, Result};
+use crate::bytes::non_empty;
 use crate::primary::Primary;
-use crate::secondary;
+
+/// An instance's private parameters, in the order upstream asks postconf
+/// for them (REQUEST_PARAM_COUNT = 5); [`Instance`] holds their values.
+pub const REQUESTED: [&str; 5] = [
+    "queue_directory",
+    "data_directory",
+    "multi_instance_name",
+    "multi_instance_group",
+    "multi_instance_enable",
+];
 
 /// The mandatory prefix of instance names (NAME_PREFIX).
 pub const NAME_PREFIX: &[u8] = b"postfix-";
@@ -37,229 +43,14 @@ impl Instance {
 
     /// The primary instance, from the parameters already read.
     pub fn primary(p: &Primary) -> Instance {
-        let saved = |v: &[u8]| (!v.is_empty()).then(|| v.to_vec());
         Instance {
             config_dir: p.config_dir.clone(),
             queue_dir: p.queue_dir.clone(),
             data_dir: p.data_dir.clone(),
-            name: saved(&p.name),
-            group: saved(&p.group),
+            name: non_empty(&p.name),
+            group: non_empty(&p.group),
             enabled: p.enable,
             primary: true,
         }
-    }
-
-    /// Whether this instance is among those selected (match_instance_selection).
-    pub fn is_selected(&self, selection: &Selection) -> bool {
-        match selection {
-            Selection::Unspecified => false,
-            Selection::All => true,
-            Selection::Group(g) => self.group.as_deref() == Some(g.as_slice()),
-            Selection::Name(wanted) => {
-                let ours: &[u8] = match &self.name {
-                    _ if wanted.first() == Some(&b'/') => &self.config_dir,
-                    None => &self.config_dir,
-                    Some(name)
-                        if !wanted.starts_with(NAME_PREFIX) && name.starts_with(NAME_PREFIX) =>
-                    {
-                        &name[NAME_PREFIX.len()..]
-                    }
-                    Some(name) => name,
-                };
-                ours == wanted.as_slice() || (self.primary && wanted.as_slice() == b"-")
-            }
-        }
-    }
-}
-
-/// Who holds each name and directory: value → "CONFIG_DIR, PARAM".
-#[derive(Debug, Default)]
-pub struct Claims {
-    owners: HashMap<Vec<u8>, Vec<u8>>,
-}
-
-impl Claims {
-    /// Claims `value` for the instance at `instance_path` (register_claim).
-    pub fn register(&mut self, instance_path: &[u8], param: &str, value: &[u8]) -> Result<()> {
-        let requestor = bfmt("{}, {}", &[instance_path, param.as_bytes()]);
-        match self.owners.get(value) {
-            None => {
-                self.owners.insert(value.to_vec(), requestor);
-                Ok(())
-            }
-            Some(owner) if *owner == requestor => Ok(()),
-            Some(owner) => Err(Fatal(bfmt(
-                "instance {}, {}={} conflicts with instance {}={}",
-                &[instance_path, param.as_bytes(), value, owner, value],
-            ))),
-        }
-    }
-
-    /// The "CONFIG_DIR, PARAM" that holds a value, if any.
-    pub fn owner(&self, value: &[u8]) -> Option<&[u8]> {
-        self.owners.get(value).map(|v| v.as_slice())
-    }
-
-    /// Claims an instance's name and private directories (claim_instance_attributes).
-    pub fn claim_instance(&mut self, inst: &Instance) -> Result<()> {
-        if let Some(name) = &inst.name {
-            self.register(&inst.config_dir, "multi_instance_name", name)?;
-        }
-        self.register(&inst.config_dir, "config_directory", &inst.config_dir)?;
-        self.register(&inst.config_dir, "queue_directory", &inst.queue_dir)?;
-        self.register(&inst.config_dir, "data_directory", &inst.data_dir)
-    }
-}
-
-/// All instances, primary first, and their claims.
-#[derive(Debug, Default)]
-pub struct InstanceTable {
-    pub instances: Vec<Instance>,
-    pub claims: Claims,
-}
-
-impl InstanceTable {
-    /// Loads the primary and every secondary, claiming as it goes
-    /// (load_all_instances); `claims` holds the shared directories already.
-    pub fn load(primary: &Primary, claims: Claims) -> Result<InstanceTable> {
-        let mut table = InstanceTable {
-            instances: Vec::new(),
-            claims,
-        };
-        let dirs = primary.secondary_dirs();
-        let mut first = Instance::primary(primary);
-        if dirs.is_empty() {
-            first.enabled = true;
-        }
-        table.append(first)?;
-        let mut answers = if secondary::postconf_runnable(&primary.command_dir) {
-            secondary::read_ahead(&dirs)
-        } else {
-            Vec::new()
-        }
-        .into_iter();
-        for dir in dirs {
-            let mut inst = Instance::secondary(&dir);
-            secondary::load_with(&mut inst, &primary.command_dir, answers.next().flatten())?;
-            table.append(inst)?;
-        }
-        Ok(table)
-    }
-
-    /// Claims an instance's attributes and appends it.
-    fn append(&mut self, inst: Instance) -> Result<()> {
-        self.claims.claim_instance(&inst)?;
-        self.instances.push(inst);
-        Ok(())
-    }
-
-    /// Claims a new instance and places it before the first secondary the
-    /// selection matches, else last (insert_instance).
-    pub fn insert(&mut self, inst: Instance, selection: &Selection) -> Result<usize> {
-        self.claims.claim_instance(&inst)?;
-        let mut at = self.instances.len();
-        if *selection != Selection::Unspecified {
-            match self
-                .instances
-                .iter()
-                .skip(1)
-                .position(|i| i.is_selected(selection))
-            {
-                Some(pos) => at = pos + 1,
-                None if *selection != Selection::All => {
-                    return Err(Fatal::new("No matching secondary instances"));
-                }
-                None => {}
-            }
-        }
-        self.instances.insert(at, inst);
-        Ok(at)
-    }
-
-    /// The secondaries' configuration directories, space separated.
-    pub fn secondary_list(&self) -> Vec<u8> {
-        let dirs: Vec<&[u8]> = self
-            .instances
-            .iter()
-            .skip(1)
-            .map(|i| i.config_dir.as_slice())
-            .collect();
-        dirs.join(&b' ')
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn named(dir: &str, name: Option<&str>) -> Instance {
-        Instance {
-            config_dir: dir.as_bytes().to_vec(),
-            name: name.map(|n| n.as_bytes().to_vec()),
-            ..Instance::default()
-        }
-    }
-
-    #[test]
-    fn selection_by_name_suffix_path_and_dash() {
-        let out = named("/etc/postfix-out", Some("postfix-out"));
-        let sel = |s: &str| Selection::Name(s.as_bytes().to_vec());
-        assert!(out.is_selected(&sel("postfix-out")));
-        assert!(out.is_selected(&sel("out")));
-        assert!(out.is_selected(&sel("/etc/postfix-out")));
-        assert!(!out.is_selected(&sel("-")));
-        assert!(!out.is_selected(&sel("postfix-ou")));
-        let nameless = named("/etc/x", None);
-        assert!(nameless.is_selected(&sel("/etc/x")));
-        let mut primary = named("/etc/postfix", None);
-        primary.primary = true;
-        assert!(primary.is_selected(&sel("-")));
-        let odd = named("/etc/y", Some("mta"));
-        assert!(odd.is_selected(&sel("mta")));
-    }
-
-    #[test]
-    fn claims_conflict_with_upstream_words() {
-        let mut c = Claims::default();
-        c.register(b"/etc/postfix", "shlib_directory", b"/x")
-            .unwrap();
-        c.register(b"/etc/postfix", "shlib_directory", b"/x")
-            .unwrap();
-        let err = c
-            .register(b"/etc/postfix", "config_directory", b"/x")
-            .unwrap_err();
-        assert_eq!(
-            String::from_utf8(err.0).unwrap(),
-            "instance /etc/postfix, config_directory=/x conflicts with instance /etc/postfix, shlib_directory=/x"
-        );
-    }
-
-    #[test]
-    fn insert_places_before_match_or_last() {
-        let mut t = InstanceTable::default();
-        let mut p = named("/p", None);
-        p.primary = true;
-        p.queue_dir = b"/pq".to_vec();
-        p.data_dir = b"/pd".to_vec();
-        t.insert(p, &Selection::Unspecified).unwrap();
-        let mk = |d: &str, n: &str| {
-            let mut i = named(d, Some(n));
-            i.queue_dir = format!("{d}q").into_bytes();
-            i.data_dir = format!("{d}d").into_bytes();
-            i
-        };
-        t.insert(mk("/a", "postfix-a"), &Selection::Unspecified)
-            .unwrap();
-        assert_eq!(
-            t.insert(mk("/b", "postfix-b"), &Selection::Name(b"a".to_vec()))
-                .unwrap(),
-            1
-        );
-        assert_eq!(t.insert(mk("/c", "postfix-c"), &Selection::All).unwrap(), 1);
-        assert_eq!(t.secondary_list(), b"/c /b /a".to_vec());
-        let err = t
-            .insert(mk("/d", "postfix-d"), &Selection::Group(b"g".to_vec()))
-            .unwrap_err();
-        assert_eq!(err.0, b"No matching secondary instances".to_vec());
     }
 }

@@ -5,10 +5,12 @@ use std::io::Write;
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::{execvp, fork, ForkResult};
 
+use crate::bytes::{c_string, join, os};
 use crate::command::{Iteration, Selection};
-use crate::instance::{Instance, InstanceTable};
+use crate::instance::Instance;
 use crate::msg::{self, bfmt, io_error_text, Fatal, Result};
 use crate::primary::{split_list, Primary};
+use crate::table::InstanceTable;
 
 /// How iteration treats disabled instances and order (ITER_FLAG_*).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -61,9 +63,7 @@ pub fn run(
                 Flags::default()
             };
             let mut argv = Vec::with_capacity(args.len() + 2);
-            let mut postfix = primary.command_dir.clone();
-            postfix.extend_from_slice(b"/postfix");
-            argv.push(postfix);
+            argv.push(join(&primary.command_dir, b"postfix"));
             argv.push(b"--".to_vec());
             argv.extend(args.iter().cloned());
             each(table, &selection, flags, Kind::Postfix, &argv, primary)
@@ -116,7 +116,7 @@ fn list(table: &InstanceTable, selection: &Selection, flags: Flags, json: bool) 
         .and_then(|_| stdout.flush())
         .map_err(|e| {
             Fatal(bfmt(
-                "error writing output: {}",
+                "error writing output: %s",
                 &[io_error_text(&e).as_bytes()],
             ))
         })
@@ -198,7 +198,7 @@ fn run_user_command(
     match unsafe { fork() } {
         Err(e) => {
             msg::warn(&bfmt(
-                "fork {}: {}",
+                "fork %s: %s",
                 &[&argv[0], msg::errno_text(e).as_bytes()],
             ));
             -1
@@ -224,7 +224,6 @@ fn exec_for_instance(
     argv: &[Vec<u8>],
     primary: &Primary,
 ) -> ! {
-    use crate::osstr::os;
     let set = |name: &str, value: &[u8]| std::env::set_var(name, os(value));
     set("MAIL_CONFIG", &inst.config_dir);
     if kind == Kind::Exec {
@@ -245,21 +244,10 @@ fn exec_for_instance(
     if kind == Kind::Postfix && flags.check_disabled && !inst.enabled {
         argv[2] = b"check".to_vec();
     }
-    let cargs: Vec<std::ffi::CString> = argv
-        .iter()
-        .map(|a| {
-            std::ffi::CString::new(
-                a.iter()
-                    .copied()
-                    .take_while(|&b| b != 0)
-                    .collect::<Vec<u8>>(),
-            )
-            .unwrap_or_default()
-        })
-        .collect();
+    let cargs: Vec<std::ffi::CString> = argv.iter().map(|a| c_string(a)).collect();
     let err = execvp(&cargs[0], &cargs).unwrap_err();
     msg::fatal(&bfmt(
-        "execvp {}: {}",
+        "execvp %s: %s",
         &[&argv[0], msg::errno_text(err).as_bytes()],
     ))
 }

@@ -224,7 +224,7 @@ fn open_lock_file(parent: &OwnedFd, name: &str) -> Result<Option<OwnedFd>> {
                 not_regular(&st)?;
             }
             Err(Fatal(bfmt(
-                "open life-cycle lock {}: {}",
+                "open life-cycle lock %s: %s",
                 &[LOCK_FILE.as_bytes(), msg::errno_text(e).as_bytes()],
             )))
         }
@@ -250,7 +250,7 @@ fn not_regular(st: &FileStat) -> Result<()> {
 fn check_lock_file(fd: &OwnedFd) -> Result<FileStat> {
     let st = fstat(fd.as_raw_fd()).map_err(|e| {
         Fatal(bfmt(
-            "fstat life-cycle lock {}: {}",
+            "fstat life-cycle lock %s: %s",
             &[LOCK_FILE.as_bytes(), msg::errno_text(e).as_bytes()],
         ))
     })?;
@@ -343,7 +343,7 @@ fn flock(fd: RawFd, operation: i32) -> std::result::Result<(), Errno> {
 /// The fatal error for a failed flock(2).
 fn lock_error(e: Errno) -> Fatal {
     Fatal(bfmt(
-        "lock {}: {}",
+        "lock %s: %s",
         &[LOCK_FILE.as_bytes(), msg::errno_text(e).as_bytes()],
     ))
 }

@@ -1,5 +1,5 @@
 //! postmulti(1): the Postfix multi-instance manager.
 
 fn main() {
-    postmulti::run::main()
+    postmulti::startup::main()
 }

@@ -4,14 +4,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use crate::bytes::{is_space, join, os, trim, trim_end};
 use crate::defaults::{default_of, have_table, is_builtin};
 use crate::expand::{Lookup, Resolver};
 use crate::msg::{bfmt, io_error_text};
-
-/// C's isspace() in the C locale.
-pub fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')
-}
 
 /// One logical line and the number of the physical line it starts on.
 #[derive(Debug, PartialEq, Eq)]
@@ -32,7 +28,7 @@ pub fn logical_lines(path: &[u8], data: &[u8], warnings: &mut Vec<Vec<u8>>) -> V
                 let shown = &line.text[..line.text.len().min(30)];
                 let more: &[u8] = if line.text.len() > 30 { b"..." } else { b"" };
                 warnings.push(bfmt(
-                    "{}: logical line must not start with whitespace: \"{}{}\"",
+                    "%s: logical line must not start with whitespace: \"%s%s\"",
                     &[path, shown, more],
                 ));
             } else {
@@ -72,15 +68,7 @@ pub fn logical_lines(path: &[u8], data: &[u8], warnings: &mut Vec<Vec<u8>>) -> V
 
 /// Splits `name = value`, as split_nameval(3); the error is its own words.
 pub fn split_nameval(line: &[u8]) -> Result<(&[u8], &[u8]), &'static str> {
-    let start = line
-        .iter()
-        .position(|&b| !is_space(b))
-        .unwrap_or(line.len());
-    let end = line
-        .iter()
-        .rposition(|&b| !is_space(b))
-        .map_or(start, |e| e + 1);
-    let text = &line[start..end.max(start)];
+    let text = trim(line);
     if text.is_empty() || text[0] == b'=' {
         return Err("missing attribute name");
     }
@@ -134,24 +122,19 @@ impl MainCf {
                 Ok((name, value)) => {
                     if let Some(old) = params.insert(name.to_vec(), value.to_vec()) {
                         warnings.push(bfmt(
-                            "{}, line {}: overriding earlier entry: {}={}",
+                            "%s, line %s: overriding earlier entry: %s=%s",
                             &[path, line.lineno.to_string().as_bytes(), name, &old],
                         ));
                     }
                 }
                 Err(why) => {
-                    let trimmed_end = line
-                        .text
-                        .iter()
-                        .rposition(|&b| !is_space(b))
-                        .map_or(0, |e| e + 1);
                     return Err(bfmt(
-                        "{}, line {}: {}: \"{}\"",
+                        "%s, line %s: %s: \"%s\"",
                         &[
                             path,
                             line.lineno.to_string().as_bytes(),
                             why.as_bytes(),
-                            &line.text[..trimmed_end],
+                            trim_end(&line.text),
                         ],
                     ));
                 }
@@ -202,21 +185,18 @@ impl Resolver for InstanceResolver<'_> {
 
 /// DIR/main.cf as bytes.
 pub fn main_cf_path(dir: &[u8]) -> Vec<u8> {
-    let mut path = dir.to_vec();
-    path.extend_from_slice(b"/main.cf");
-    path
+    join(dir, b"main.cf")
 }
 
 /// Reads a whole file, with "open PATH: reason" or "read PATH: reason" errors.
 pub fn read_file(path: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
     use std::io::Read;
-    use std::os::unix::ffi::OsStrExt;
-    let p = Path::new(std::ffi::OsStr::from_bytes(path));
+    let p = Path::new(os(path));
     let mut file = std::fs::File::open(p)
-        .map_err(|e| bfmt("open {}: {}", &[path, io_error_text(&e).as_bytes()]))?;
+        .map_err(|e| bfmt("open %s: %s", &[path, io_error_text(&e).as_bytes()]))?;
     let mut data = Vec::new();
     file.read_to_end(&mut data)
-        .map_err(|e| bfmt("read {}: {}", &[path, io_error_text(&e).as_bytes()]))?;
+        .map_err(|e| bfmt("read %s: %s", &[path, io_error_text(&e).as_bytes()]))?;
     Ok(data)
 }
 

@@ -2,16 +2,15 @@
 //! disable, assign.  postmulti checks and computes; the helper
 //! $daemon_directory/postmulti-script does the writing.
 
-use std::ffi::CString;
-
+use crate::bytes::{c_string, join, non_empty, os};
 use crate::command::{Action, Assignment, Selection};
 use crate::environ::{cleaned, prepend_command_path, split_with_braces};
-use crate::instance::{Instance, InstanceTable, NAME_PREFIX};
+use crate::instance::{Instance, NAME_PREFIX};
 use crate::maincf::split_nameval;
 use crate::msg::{self, bfmt, Fatal, Result};
-use crate::osstr::os;
 use crate::primary::Primary;
 use crate::secondary;
+use crate::table::InstanceTable;
 
 /// Which updates the helper is told about (EXP_FLAG_*).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -112,7 +111,7 @@ fn select_existing(selection: &Selection, table: &InstanceTable) -> Result<usize
         .instances
         .iter()
         .position(|i| i.is_selected(selection))
-        .ok_or_else(|| Fatal(bfmt("No instance named {}", &[name])))
+        .ok_or_else(|| Fatal(bfmt("No instance named %s", &[name])))
 }
 
 /// Letters, digits and `!@%-_=+:./` only, and not empty (check_safe_name).
@@ -127,13 +126,13 @@ fn check_name_assignments(a: &Assignment) -> Result<()> {
     if let Some(name) = a.name.as_deref().filter(|n| !n.is_empty()) {
         if !is_safe_name(name) {
             return Err(Fatal(bfmt(
-                "Unsafe characters in new instance name: '{}'",
+                "Unsafe characters in new instance name: '%s'",
                 &[name],
             )));
         }
         if name.contains(&b'/') {
             return Err(Fatal(bfmt(
-                "Illegal '/' character in new instance name: '{}'",
+                "Illegal '/' character in new instance name: '%s'",
                 &[name],
             )));
         }
@@ -143,7 +142,7 @@ fn check_name_assignments(a: &Assignment) -> Result<()> {
     }
     if let Some(group) = a.group.as_deref().filter(|g| !g.is_empty()) {
         if !is_safe_name(group) {
-            return Err(Fatal(bfmt("Unsafe characters in '-G {}'", &[group])));
+            return Err(Fatal(bfmt("Unsafe characters in '-G %s'", &[group])));
         }
     }
     Ok(())
@@ -156,19 +155,18 @@ fn assign_names(
     table: &mut InstanceTable,
 ) -> Result<Exports> {
     let mut exports = Exports::default();
-    let nonempty = |v: &[u8]| (!v.is_empty()).then(|| v.to_vec());
     if let Some(name) = &a.name {
         if name.as_slice() != target.name.as_deref().unwrap_or(b"") {
             table
                 .claims
                 .register(&target.config_dir, "multi_instance_name", name)?;
-            target.name = nonempty(name);
+            target.name = non_empty(name);
             exports.name = true;
         }
     }
     if let Some(group) = &a.group {
         if group.as_slice() != target.group.as_deref().unwrap_or(b"") {
-            target.group = nonempty(group);
+            target.group = non_empty(group);
             exports.group = true;
         }
     }
@@ -179,13 +177,13 @@ fn assign_names(
 fn make_private_path(param: &str, primary_value: &[u8], a: &Assignment) -> Result<Vec<u8>> {
     let Some(name) = a.name.as_deref().filter(|n| !n.is_empty()) else {
         return Err(Fatal(bfmt(
-            "Missing {} parameter value",
+            "Missing %s parameter value",
             &[param.as_bytes()],
         )));
     };
     if primary_value.first() != Some(&b'/') {
         return Err(Fatal(bfmt(
-            "Invalid default {} parameter value: '{}': specify an absolute pathname",
+            "Invalid default %s parameter value: '%s': specify an absolute pathname",
             &[param.as_bytes(), primary_value],
         )));
     }
@@ -223,7 +221,7 @@ fn make_private_path(param: &str, primary_value: &[u8], a: &Assignment) -> Resul
 /// Applies one `param=value` argument to a new instance (assign_new_parameter).
 fn assign_new_parameter(new: &mut Instance, action: Action, arg: &[u8]) -> Result<()> {
     let Ok((name, value)) = split_nameval(arg) else {
-        return Err(Fatal(bfmt("Malformed parameter setting '{}'", &[arg])));
+        return Err(Fatal(bfmt("Malformed parameter setting '%s'", &[arg])));
     };
     let target = match name {
         b"config_directory" => &mut new.config_dir,
@@ -231,14 +229,14 @@ fn assign_new_parameter(new: &mut Instance, action: Action, arg: &[u8]) -> Resul
         b"data_directory" if action != Action::Import => &mut new.data_dir,
         _ => {
             return Err(Fatal(bfmt(
-                "Parameter '{}' not valid with action {}",
+                "Parameter '%s' not valid with action %s",
                 &[name, action.word().as_bytes()],
             )))
         }
     };
     if value.first() != Some(&b'/') {
         return Err(Fatal(bfmt(
-            "Parameter setting '{}' is not an absolute path",
+            "Parameter setting '%s' is not an absolute path",
             &[name],
         )));
     }
@@ -248,7 +246,7 @@ fn assign_new_parameter(new: &mut Instance, action: Action, arg: &[u8]) -> Resul
     }
     if end == 0 {
         return Err(Fatal(bfmt(
-            "Parameter setting '{}' is the root directory",
+            "Parameter setting '%s' is the root directory",
             &[name],
         )));
     }
@@ -273,7 +271,7 @@ fn assign_new_parameters(
     }
     if let Some(owner) = table.claims.owner(&new.config_dir) {
         return Err(Fatal(bfmt(
-            "new config_directory={} is already in use by instance {}={}",
+            "new config_directory=%s is already in use by instance %s=%s",
             &[&new.config_dir, owner, &new.config_dir],
         )));
     }
@@ -329,21 +327,15 @@ pub fn exec_helper(plan: &Plan, primary: &Primary) -> Fatal {
             plan.target.group.as_deref().unwrap_or(b"-"),
         );
     }
-    let mut cmd = primary.daemon_dir.clone();
-    cmd.extend_from_slice(b"/postmulti-script");
-    let c = |b: &[u8]| {
-        CString::new(
-            b.iter()
-                .copied()
-                .take_while(|&x| x != 0)
-                .collect::<Vec<u8>>(),
-        )
-        .unwrap_or_default()
-    };
-    let path = c(&cmd);
-    let args = [path.clone(), c(b"-e"), c(plan.action.word().as_bytes())];
+    let cmd = join(&primary.daemon_dir, b"postmulti-script");
+    let path = c_string(&cmd);
+    let args = [
+        path.clone(),
+        c_string(b"-e"),
+        c_string(plan.action.word().as_bytes()),
+    ];
     let err = nix::unistd::execv(&path, &args).unwrap_err();
-    Fatal(bfmt("{}: {}", &[&cmd, msg::errno_text(err).as_bytes()]))
+    Fatal(bfmt("%s: %s", &[&cmd, msg::errno_text(err).as_bytes()]))
 }
 
 /// Runs the plan: the helper replaces this process, or a fatal error.

@@ -8,6 +8,8 @@ use std::sync::{Mutex, OnceLock};
 
 use nix::libc;
 
+use crate::bytes::{c_string, from_os, os};
+
 /// The program name: the last component of argv[0].
 static PROGNAME: OnceLock<Vec<u8>> = OnceLock::new();
 
@@ -34,9 +36,8 @@ static LOGGER: Mutex<Logger> = Mutex::new(Logger::Syslog);
 
 /// A non-empty environment variable, as bytes.
 fn env_bytes(name: &str) -> Option<Vec<u8>> {
-    use std::os::unix::ffi::OsStringExt;
     std::env::var_os(name)
-        .map(|v| v.into_vec())
+        .map(from_os)
         .filter(|v| !v.is_empty())
 }
 
@@ -50,7 +51,6 @@ pub fn configure_logging(
     queue_dir: &[u8],
     service_name: &[u8],
 ) {
-    use std::os::unix::ffi::OsStrExt;
     let logger = if maillog_file.is_empty() {
         if env_bytes("POSTLOG_SERVICE").is_some() {
             std::env::remove_var("POSTLOG_SERVICE");
@@ -65,9 +65,9 @@ pub fn configure_logging(
         } else {
             env_bytes("POSTLOG_HOSTNAME").unwrap_or_else(|| b"amnesiac".to_vec())
         };
-        let service = bfmt("{}/public/{}", &[queue_dir, service_name]);
-        std::env::set_var("POSTLOG_SERVICE", std::ffi::OsStr::from_bytes(&service));
-        std::env::set_var("POSTLOG_HOSTNAME", std::ffi::OsStr::from_bytes(&hostname));
+        let service = bfmt("%s/public/%s", &[queue_dir, service_name]);
+        std::env::set_var("POSTLOG_SERVICE", os(&service));
+        std::env::set_var("POSTLOG_HOSTNAME", os(&hostname));
         Logger::Postlog {
             service,
             hostname,
@@ -116,7 +116,6 @@ fn timestamp() -> Vec<u8> {
 /// Sends one record to postlogd, or appends it to maillog_file
 /// (msg_logger_print); `prefix` is "LEVEL: ", or empty for info.
 fn postlog(service: &[u8], hostname: &[u8], file: &[u8], prefix: &str, text: &[u8]) {
-    use std::os::unix::ffi::OsStrExt;
     let first_label = hostname.split(|&b| b == b'.').next().unwrap_or_default();
     let mut record = timestamp();
     record.extend_from_slice(first_label);
@@ -126,7 +125,7 @@ fn postlog(service: &[u8], hostname: &[u8], file: &[u8], prefix: &str, text: &[u
     record.extend_from_slice(&text[..text.len().min(2000)]);
     let sock = std::os::unix::net::UnixDatagram::unbound();
     if let Ok(sock) = sock {
-        if sock.connect(std::ffi::OsStr::from_bytes(service)).is_ok() {
+        if sock.connect(os(service)).is_ok() {
             let _ = sock.send(&record);
             return;
         }
@@ -138,7 +137,7 @@ fn postlog(service: &[u8], hostname: &[u8], file: &[u8], prefix: &str, text: &[u
     let opened = std::fs::OpenOptions::new()
         .append(true)
         .create(true)
-        .open(std::ffi::OsStr::from_bytes(file));
+        .open(os(file));
     if let Ok(mut f) = opened {
         let _ = f.write_all(&record);
     }
@@ -159,18 +158,52 @@ impl Fatal {
 /// Shorthand for results that end the program with a fatal error.
 pub type Result<T> = std::result::Result<T, Fatal>;
 
-/// Builds a byte message: each `{}` in `fmt` takes the next argument as is.
+/// Builds a byte message as Postfix's msg_fatal("...%s...") does with
+/// strings only: each `%s` in `fmt` takes the next argument as is, `%%` is
+/// one percent sign.  So each message reads as upstream's source writes it.
+/// The arguments must be as many as the `%s` ([`placeholders`]): checked
+/// here in debug builds, and at every call site by a unit test.
 pub fn bfmt(fmt: &str, args: &[&[u8]]) -> Vec<u8> {
+    debug_assert_eq!(placeholders(fmt), args.len(), "arguments for {fmt:?}");
+    let fmt = fmt.as_bytes();
     let mut out = Vec::with_capacity(fmt.len() + args.iter().map(|a| a.len()).sum::<usize>());
-    let mut rest = fmt;
     let mut args = args.iter();
-    while let Some(at) = rest.find("{}") {
-        out.extend_from_slice(&rest.as_bytes()[..at]);
-        out.extend_from_slice(args.next().copied().unwrap_or_default());
-        rest = &rest[at + 2..];
+    let mut i = 0;
+    while i < fmt.len() {
+        match (fmt[i], fmt.get(i + 1)) {
+            (b'%', Some(b's')) => {
+                out.extend_from_slice(args.next().copied().unwrap_or_default());
+                i += 2;
+            }
+            (b'%', Some(b'%')) => {
+                out.push(b'%');
+                i += 2;
+            }
+            (b, _) => {
+                debug_assert!(b != b'%', "a lone % in {:?}", String::from_utf8_lossy(fmt));
+                out.push(b);
+                i += 1;
+            }
+        }
     }
-    out.extend_from_slice(rest.as_bytes());
     out
+}
+
+/// How many `%s` a [`bfmt`] format holds (`%%` is none).
+pub const fn placeholders(fmt: &str) -> usize {
+    let fmt = fmt.as_bytes();
+    let (mut i, mut count) = (0, 0);
+    while i + 1 < fmt.len() {
+        if fmt[i] == b'%' {
+            if fmt[i + 1] == b's' {
+                count += 1;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    count
 }
 
 /// The C library's text for an errno value, as `%m` prints it.
@@ -208,15 +241,7 @@ pub fn init(argv0: &[u8]) {
     };
     let name = PROGNAME.get_or_init(|| name.to_vec());
     logging_from_environment();
-    let ident = IDENT.get_or_init(|| {
-        CString::new(
-            name.iter()
-                .copied()
-                .take_while(|&b| b != 0)
-                .collect::<Vec<u8>>(),
-        )
-        .unwrap_or_default()
-    });
+    let ident = IDENT.get_or_init(|| c_string(name));
     // SAFETY: ident is a valid NUL-terminated string that lives as long as the process.
     unsafe { libc::openlog(ident.as_ptr(), libc::LOG_PID, libc::LOG_MAIL) };
 }
@@ -362,10 +387,93 @@ mod tests {
     #[test]
     fn bfmt_substitutes_bytes_in_order() {
         assert_eq!(
-            bfmt("instance {}, {}={}", &[b"/a", b"x", b"\xff"]),
+            bfmt("instance %s, %s=%s", &[b"/a", b"x", b"\xff"]),
             b"instance /a, x=\xff".to_vec()
         );
         assert_eq!(bfmt("no args", &[]), b"no args".to_vec());
+        assert_eq!(bfmt("100%% %s", &[b"{}"]), b"100% {}".to_vec());
+        assert_eq!(placeholders("%s%%s%s"), 2);
+    }
+
+    /// The text of the Rust string literal that starts `text`, and the rest.
+    fn literal(text: &str) -> Option<(&str, &str)> {
+        let body = text.strip_prefix('"')?;
+        let mut escaped = false;
+        for (at, c) in body.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => return Some((&body[..at], &body[at + 1..])),
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// How many elements the array expression `&[...]` that starts `text` has.
+    fn array_len(text: &str) -> Option<usize> {
+        let body = text.strip_prefix("&[")?;
+        let (mut depth, mut count, mut element) = (0usize, 0, false);
+        let mut rest = body;
+        while let Some(c) = rest.chars().next() {
+            if c == '"' {
+                rest = literal(rest)?.1;
+                element = true;
+                continue;
+            }
+            rest = &rest[c.len_utf8()..];
+            match c {
+                '(' | '[' | '{' => depth += 1,
+                ']' if depth == 0 => return Some(count + usize::from(element)),
+                ')' | ']' | '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    count += 1;
+                    element = false;
+                    continue;
+                }
+                _ => {}
+            }
+            if !c.is_whitespace() {
+                element = true;
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn every_bfmt_call_has_as_many_arguments_as_placeholders() {
+        let call = ["bf", "mt("].concat();
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut checked = 0;
+        let mut uncounted = Vec::new();
+        for entry in std::fs::read_dir(src).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension() != Some("rs".as_ref()) {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (at, _) in text.match_indices(&call) {
+                if text[..at].ends_with("fn ") {
+                    continue;
+                }
+                let args = text[at + call.len()..].trim_start();
+                let (fmt, rest) = literal(args).expect("a literal format");
+                let rest = rest.trim_start().strip_prefix(',').unwrap().trim_start();
+                match array_len(rest) {
+                    Some(n) => assert_eq!(placeholders(fmt), n, "{}: {fmt:?}", path.display()),
+                    None => uncounted.push(fmt.to_string()),
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 50, "{checked} calls found");
+        // The one call whose arguments are built at run time: the word and
+        // the eight actions upstream lists (Action::LISTED).
+        assert_eq!(uncounted.len(), 1, "{uncounted:?}");
+        assert_eq!(
+            placeholders(&uncounted[0]),
+            1 + crate::command::Action::LISTED.len()
+        );
     }
 
     #[test]

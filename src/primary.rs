@@ -3,11 +3,11 @@
 
 use std::process::{Command, Stdio};
 
+use crate::bytes::{is_white_space, join, os, yes_no};
 use crate::defaults::{self, default_str, Source};
 use crate::expand::{expand, ExpandError};
 use crate::maincf::{InstanceResolver, MainCf};
 use crate::msg::{self, bfmt, Fatal, Result};
-use crate::osstr::os;
 
 /// The primary's parameters postmulti needs, fully expanded.
 #[derive(Debug, Clone)]
@@ -97,7 +97,7 @@ impl Primary {
         let facility = self.param("syslog_facility")?;
         if !msg::set_facility(&facility) {
             return Err(Fatal(bfmt(
-                "file {}/main.cf: parameter syslog_facility: unrecognized value: {}",
+                "file %s/main.cf: parameter syslog_facility: unrecognized value: %s",
                 &[&self.config_dir, &facility],
             )));
         }
@@ -136,7 +136,7 @@ impl Primary {
         let myhostname = match self.main_cf.get(b"myhostname") {
             Some(_) => self.param("myhostname")?,
             None => nix::unistd::gethostname()
-                .map(crate::osstr::bytes)
+                .map(crate::bytes::from_os)
                 .unwrap_or_default(),
         };
         let queue_dir = self.param("queue_directory")?;
@@ -148,22 +148,18 @@ impl Primary {
     /// A yes/no parameter, as get_mail_conf_bool() accepts it.
     fn boolean(&self, name: &str) -> Result<bool> {
         let v = self.param(name)?;
-        if v.eq_ignore_ascii_case(b"yes") {
-            Ok(true)
-        } else if v.eq_ignore_ascii_case(b"no") {
-            Ok(false)
-        } else {
-            Err(Fatal(bfmt(
-                "bad boolean configuration: {} = {}",
+        yes_no(&v).ok_or_else(|| {
+            Fatal(bfmt(
+                "bad boolean configuration: %s = %s",
                 &[name.as_bytes(), &v],
-            )))
-        }
+            ))
+        })
     }
 
     /// Whether Postfix would let UTF-8 through its messages (smtputf8_enable).
     fn utf8_enabled(&self) -> bool {
         match self.main_cf.get(b"smtputf8_enable") {
-            Some(v) => v.eq_ignore_ascii_case(b"yes"),
+            Some(v) => yes_no(v) == Some(true),
             None => match self.main_cf.get(b"compatibility_level") {
                 Some(level) => level != b"0",
                 None => false,
@@ -173,8 +169,7 @@ impl Primary {
 
     /// Asks postconf for a value whose expansion needs a default only Postfix knows.
     fn ask_postconf(&self, name: &str) -> Result<Vec<u8>> {
-        let mut postconf = default_str("command_directory").as_bytes().to_vec();
-        postconf.extend_from_slice(b"/postconf");
+        let postconf = join(default_str("command_directory").as_bytes(), b"postconf");
         let out = Command::new(os(&postconf))
             .arg("-xh")
             .arg(name)
@@ -182,7 +177,7 @@ impl Primary {
             .output()
             .map_err(|e| {
                 Fatal(bfmt(
-                    "execvp {}: {}",
+                    "execvp %s: %s",
                     &[&postconf, msg::io_error_text(&e).as_bytes()],
                 ))
             })?;
@@ -203,7 +198,7 @@ impl Primary {
 /// Splits a list on commas and white space, dropping empty elements (CHARS_COMMA_SP).
 pub fn split_list(value: &[u8]) -> Vec<Vec<u8>> {
     value
-        .split(|&b| matches!(b, b',' | b' ' | b'\t' | b'\r' | b'\n'))
+        .split(|&b| b == b',' || is_white_space(b))
         .filter(|s| !s.is_empty())
         .map(|s| s.to_vec())
         .collect()

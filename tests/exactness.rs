@@ -13,7 +13,7 @@
 //!     postconf -xc DIR queue_directory data_directory multi_instance_name \
 //!         multi_instance_group multi_instance_enable
 //!
-//! and asks `postmulti::secondary::native(DIR)`.  Whenever native() answers,
+//! and asks `postmulti::native::native(DIR)`.  Whenever native() answers,
 //! postconf must have printed exactly that on stdout, nothing on stderr, and
 //! exited 0; otherwise postmulti would behave differently from upstream.
 //! (When native() declines, postmulti runs that very postconf command, so
@@ -1038,7 +1038,7 @@ fn check_all(dirs: &[Vec<u8>]) -> Vec<Verdict> {
                 s.spawn(move || {
                     part.iter()
                         .map(|d| Verdict {
-                            native: postmulti::secondary::native(d),
+                            native: postmulti::native::native(d),
                             postconf: postconf(d),
                         })
                         .collect::<Vec<_>>()
@@ -1259,7 +1259,7 @@ fn one_directory() {
     let dir = std::env::var_os("EXACTNESS_DIR").expect("set EXACTNESS_DIR=/some/instance/dir");
     let dir = dir.as_bytes().to_vec();
     let v = Verdict {
-        native: postmulti::secondary::native(&dir),
+        native: postmulti::native::native(&dir),
         postconf: postconf(&dir),
     };
     let case = Case {

@@ -1,7 +1,7 @@
 //! A self-contained random/mutation fuzzer for the code that reads untrusted
 //! input: the main.cf reader (`MainCf::parse`), the expander (`expand`,
 //! `referenced_names`), postconf's white-space normalization, the native
-//! reader of secondary instances (`secondary::native`, checked against the
+//! reader of secondary instances (`native::native`, checked against the
 //! real postconf), and argv parsing (`command::parse`, checked against glibc's
 //! getopt(3)).
 //!
@@ -46,8 +46,9 @@ use postmulti::command::{
     self, Action, Assignment, Command, Invocation, Iteration, ParseError, Selection,
 };
 use postmulti::expand::{expand, referenced_names, ExpandError, Lookup, Resolver};
+use postmulti::instance::REQUESTED;
 use postmulti::maincf::MainCf;
-use postmulti::secondary;
+use postmulti::native;
 
 const STACK: usize = 8 << 20;
 const POSTCONF: &str = "/usr/sbin/postconf";
@@ -402,9 +403,9 @@ fn check_expand(text: &[u8], defs: &[(Vec<u8>, Def)]) -> Option<Finding> {
 }
 
 fn check_white_space(line: &[u8]) -> Option<Finding> {
-    let n = secondary::normalize_white_space(line);
+    let n = native::normalize_white_space(line);
     let sep = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
-    if secondary::normalize_white_space(&n) != n {
+    if native::normalize_white_space(&n) != n {
         return finding("whitespace: not idempotent", lit(&n));
     }
     if n.first().is_some_and(sep) || n.last().is_some_and(sep) {
@@ -780,8 +781,8 @@ fn check_secondary(data: &[u8]) -> Option<Finding> {
     std::fs::write(&main_cf, data).unwrap();
     backdate(&main_cf);
     let d = dir.as_os_str().as_bytes();
-    let native = secondary::native(d);
-    if native != secondary::native(d) {
+    let native = native::native(d);
+    if native != native::native(d) {
         return finding("secondary: native reader not deterministic", "");
     }
     // Declining is always right: postmulti then runs postconf itself.
@@ -790,7 +791,7 @@ fn check_secondary(data: &[u8]) -> Option<Finding> {
     let out = std::process::Command::new(POSTCONF)
         .arg("-xc")
         .arg(&dir)
-        .args(secondary::REQUESTED)
+        .args(REQUESTED)
         .env_clear()
         .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
         .stdin(std::process::Stdio::null())
@@ -2291,7 +2292,7 @@ fn regression_native_reader_defers_to_postconf() {
         let out = std::process::Command::new(POSTCONF)
             .arg("-xc")
             .arg(dir.path())
-            .args(secondary::REQUESTED)
+            .args(REQUESTED)
             .env_clear()
             .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
             .stdin(std::process::Stdio::null())
@@ -2318,7 +2319,7 @@ fn regression_native_reader_defers_to_postconf() {
                 "postconf is quiet about {shown} on this host"
             ),
         }
-        if let Some(text) = secondary::native(dir.path().as_os_str().as_bytes()) {
+        if let Some(text) = native::native(dir.path().as_os_str().as_bytes()) {
             wrong.push(format!(
                 "{shown} (postconf, exit {:?}: {}) read natively as:\n{}",
                 out.status.code(),

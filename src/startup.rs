@@ -6,12 +6,12 @@ use nix::fcntl::{open, OFlag};
 use nix::sys::signal::{signal, SigHandler, Signal};
 use nix::sys::stat::{fstat, umask, Mode};
 
+use crate::bytes::{from_os, os};
 use crate::command::{self, Command, Invocation};
 use crate::defaults::default_str;
-use crate::instance::{Claims, InstanceTable};
 use crate::msg::{self, bfmt, Fatal, Result};
-use crate::osstr::bytes;
 use crate::primary::Primary;
+use crate::table::{check_shared_directories, InstanceTable};
 use crate::{iterate, lock, manage};
 
 /// Makes sure descriptors 0, 1 and 2 are open before anything else is.
@@ -30,49 +30,15 @@ fn open_standard_descriptors() -> Result<()> {
 /// The primary configuration directory: MAIL_CONFIG or the default.
 fn config_dir_from_environment() -> Vec<u8> {
     std::env::var_os("MAIL_CONFIG")
-        .map(bytes)
+        .map(from_os)
         .unwrap_or_else(|| default_str("config_directory").as_bytes().to_vec())
-}
-
-/// Checks and claims the shared directories (check_shared_dir_status).
-pub fn check_shared_directories(p: &Primary) -> Result<Claims> {
-    let mut claims = Claims::default();
-    for (name, value) in [
-        ("command_directory", &p.command_dir),
-        ("daemon_directory", &p.daemon_dir),
-        ("meta_directory", &p.meta_dir),
-        ("shlib_directory", &p.shlib_dir),
-    ] {
-        if value.first() != Some(&b'/') {
-            continue;
-        }
-        match std::fs::metadata(crate::osstr::os(value)) {
-            Err(e) => {
-                return Err(Fatal(bfmt(
-                    "{} = '{}': directory not found: {}",
-                    &[name.as_bytes(), value, msg::io_error_text(&e).as_bytes()],
-                )))
-            }
-            Ok(m) if !m.is_dir() => {
-                return Err(Fatal(bfmt(
-                    "{} = '{}' is not a directory",
-                    &[name.as_bytes(), value],
-                )));
-            }
-            Ok(_) => {}
-        }
-        if name != "meta_directory" {
-            claims.register(&p.config_dir, name, value)?;
-        }
-    }
-    Ok(claims)
 }
 
 /// Reads the primary main.cf and exports what every child sees (MAIL_LOGTAG).
 fn load_primary(config_dir: &[u8]) -> Result<Primary> {
     let primary = Primary::load(config_dir)?;
     msg::set_utf8(primary.smtputf8);
-    std::env::set_var("MAIL_LOGTAG", crate::osstr::os(&primary.syslog_name));
+    std::env::set_var("MAIL_LOGTAG", os(&primary.syslog_name));
     Ok(primary)
 }
 
@@ -82,10 +48,10 @@ fn run(args: Vec<Vec<u8>>) -> Result<i32> {
     open_standard_descriptors()?;
     let config_dir = config_dir_from_environment();
     let mut primary = load_primary(&config_dir)?;
-    if let Some(env_dir) = std::env::var_os("MAIL_CONFIG").map(bytes) {
+    if let Some(env_dir) = std::env::var_os("MAIL_CONFIG").map(from_os) {
         if env_dir != default_str("config_directory").as_bytes() {
             return Err(Fatal(bfmt(
-                "Non-default configuration directory: MAIL_CONFIG={}",
+                "Non-default configuration directory: MAIL_CONFIG=%s",
                 &[&env_dir],
             )));
         }
@@ -136,9 +102,9 @@ pub fn main() -> ! {
     unsafe {
         let _ = signal(Signal::SIGPIPE, SigHandler::SigDfl);
     }
-    let args: Vec<Vec<u8>> = std::env::args_os().map(|a: OsString| bytes(a)).collect();
+    let args: Vec<Vec<u8>> = std::env::args_os().map(|a: OsString| from_os(a)).collect();
     msg::init(args.first().map(|a| a.as_slice()).unwrap_or(b"postmulti"));
-    if let Some(status) = crate::extra::handle(&args) {
+    if let Some(status) = crate::additions::handle(&args) {
         std::process::exit(status);
     }
     match run(args) {
