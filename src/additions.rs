@@ -125,7 +125,7 @@ pub fn version_text() -> String {
     s
 }
 
-/// Handles an extension word in argv[1]; Some(exit status) if it was one.
+/// Handles an extension word in `argv[1]`; Some(exit status) if it was one.
 pub fn handle(args: &[Vec<u8>]) -> Option<i32> {
     use std::io::Write;
     let text = match args.get(1).map(|a| a.as_slice()) {

@@ -143,7 +143,7 @@ pub fn usage(progname: &[u8]) -> Fatal {
     ))
 }
 
-/// Parses argv (without argv[0]) in three stages: getopt lexes it into
+/// Parses argv (without `argv[0]`) in three stages: getopt lexes it into
 /// options and operands, each option is applied as upstream's option loop
 /// applies it (with the fatals it raises there), then upstream's checks
 /// after the loop turn the result into a [`Command`].
@@ -237,7 +237,7 @@ pub struct Getopt<'a> {
 }
 
 impl<'a> Getopt<'a> {
-    /// A lexer over argv without argv[0].
+    /// A lexer over argv without `argv[0]`.
     pub fn new(args: &'a [Vec<u8>]) -> Self {
         Getopt {
             args,

@@ -233,7 +233,7 @@ pub fn io_error_text(err: &std::io::Error) -> String {
     }
 }
 
-/// Sets the program name from argv[0] and opens syslog with it.
+/// Sets the program name from `argv[0]` and opens syslog with it.
 pub fn init(argv0: &[u8]) {
     let name = match argv0.iter().rposition(|&b| b == b'/') {
         Some(at) if at + 1 < argv0.len() => &argv0[at + 1..],
