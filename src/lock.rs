@@ -358,21 +358,40 @@ fn waiting_line(holder: Option<u32>) -> String {
 
 /// The pid of the process holding a flock(2) lock on this device and inode,
 /// from /proc/locks lines such as `1: FLOCK  ADVISORY  WRITE 1234 00:1a:5678 0 EOF`
-/// (waiters' lines have `->` after the number and are skipped).
+/// (waiters' lines have `->` after the number and are skipped).  On
+/// overlayfs the device there can differ from what fstat(2) says (the lock
+/// is on the overlay's inode, stat reports a layer's device): then the one
+/// holder of that inode number, if there is exactly one, is the answer.
 fn holder_pid(locks: &[u8], dev: u64, ino: u64) -> Option<u32> {
-    let want = (nix::sys::stat::major(dev), nix::sys::stat::minor(dev), ino);
-    String::from_utf8_lossy(locks).lines().find_map(|line| {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        let [_, "FLOCK", _, _, pid, file, ..] = fields.as_slice() else {
-            return None;
-        };
-        let mut parts = file.split(':');
-        let major = u64::from_str_radix(parts.next()?, 16).ok()?;
-        let minor = u64::from_str_radix(parts.next()?, 16).ok()?;
-        let inode = parts.next()?.parse::<u64>().ok()?;
-        let pid = pid.parse::<u32>().ok().filter(|&p| p > 0)?;
-        ((major, minor, inode) == want).then_some(pid)
-    })
+    let want = (nix::sys::stat::major(dev), nix::sys::stat::minor(dev));
+    let text = String::from_utf8_lossy(locks);
+    let holders: Vec<((u64, u64), u32)> = text
+        .lines()
+        .filter_map(flock_holder)
+        .filter(|&(_, inode, _)| inode == ino)
+        .map(|(device, _, pid)| (device, pid))
+        .collect();
+    if let Some(&(_, pid)) = holders.iter().find(|(device, _)| *device == want) {
+        return Some(pid);
+    }
+    match holders.as_slice() {
+        [(_, pid)] => Some(*pid),
+        _ => None,
+    }
+}
+
+/// ((major, minor), inode, pid) of a /proc/locks line of a flock(2) holder.
+fn flock_holder(line: &str) -> Option<((u64, u64), u64, u32)> {
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let [_, "FLOCK", _, _, pid, file, ..] = fields.as_slice() else {
+        return None;
+    };
+    let mut parts = file.split(':');
+    let major = u64::from_str_radix(parts.next()?, 16).ok()?;
+    let minor = u64::from_str_radix(parts.next()?, 16).ok()?;
+    let inode = parts.next()?.parse::<u64>().ok()?;
+    let pid = pid.parse::<u32>().ok().filter(|&p| p > 0)?;
+    Some(((major, minor), inode, pid))
 }
 
 #[cfg(test)]
@@ -405,6 +424,20 @@ mod tests {
             holder_pid(b"1: FLOCK ADVISORY WRITE 0 00:2c:7 0 EOF\n", dev, 7),
             None
         );
+    }
+
+    #[test]
+    fn on_overlayfs_the_one_holder_of_the_inode_is_the_holder() {
+        // fstat says a layer's device, /proc/locks the overlay's.
+        let layer = nix::libc::makedev(0, 0x5e);
+        let one = b"1: FLOCK  ADVISORY  WRITE 4321 00:61:7 0 EOF\n";
+        assert_eq!(holder_pid(one, layer, 7), Some(4321));
+        // Two holders of inode 7 on other devices: no guess.
+        let two = b"1: FLOCK  ADVISORY  WRITE 4321 00:61:7 0 EOF\n\
+                    2: FLOCK  ADVISORY  WRITE 8765 00:62:7 0 EOF\n";
+        assert_eq!(holder_pid(two, layer, 7), None);
+        // The same device still wins over another device's holder.
+        assert_eq!(holder_pid(two, nix::libc::makedev(0, 0x62), 7), Some(8765));
     }
 
     #[test]

@@ -105,6 +105,15 @@ exec unshare --mount --pid --fork --net --uts --mount-proc --propagation private
             ln -s "$work/syslog.sock" "$dev/log"
         fi
 
+        # Postfix commands installed under /usr/local on the host (a make
+        # install, say) would shadow those of Debian in PATH: drop them from the
+        # copy-on-write root of the sandbox.
+        for d in /usr/local/sbin /usr/local/bin; do
+            for c in postmulti postfix postconf postmulti-script; do
+                if [ -e "$root$d/$c" ] || [ -L "$root$d/$c" ]; then rm -f "$root$d/$c"; fi
+            done
+        done
+
         ip link set lo up
         hostname sandbox.example
         exec chroot "$root" "$@"
