@@ -912,10 +912,10 @@ fn known_cases() -> Vec<(&'static str, Vec<u8>, &'static [u8])> {
             b"html_directory = ${mail_name?{{x}y}}\n".to_vec(),
             b"",
         ),
-        // postconf: warning: open "ldap" configuration "/x": No such file or directory
+        // postconf: warning: open "ldap" configuration "/proc/0/x": No such file or directory
         (
             "database client made by expansion",
-            b"mail_name = ldap\nhtml_directory = $mail_name:/x\n".to_vec(),
+            b"mail_name = ldap\nhtml_directory = $mail_name:/proc/0/x\n".to_vec(),
             b"",
         ),
         // Neighbours that native() gets right or declines.

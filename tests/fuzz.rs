@@ -2212,13 +2212,14 @@ const SECONDARY_ROWS: &[(&[u8], &[u8], Said)] = &[
         b"",
         Said::Exit(0, "warning: main.cf: syntax error after '}' in \"{x}y\""),
     ),
-    // ... and for database clients, whose configuration files it opens.
+    // ... and for database clients, whose configuration files it opens
+    // (/proc/0 exists on no Linux host, so the words do not depend on it).
     (
-        b"mail_name = ldap\nhtml_directory = $mail_name:/x\n",
+        b"mail_name = ldap\nhtml_directory = $mail_name:/proc/0/x\n",
         b"",
         Said::Exit(
             0,
-            "warning: open \"ldap\" configuration \"/x\": No such file or directory",
+            "warning: open \"ldap\" configuration \"/proc/0/x\": No such file or directory",
         ),
     ),
     // ... and assignments to read-only parameters.
