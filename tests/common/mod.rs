@@ -35,7 +35,9 @@
 //! Files: `scenario.rs` (the DSL), `driver.rs` (the bash driver script),
 //! `sandbox.rs` (running one sandbox), `outcome.rs` (Outcome, Compared,
 //! normalizers), `manifest.rs` (upper-dir manifests), `fixtures.rs` (fixed
-//! inputs), `root.rs` (the root check, shared with `sandboxed`).
+//! inputs), `root.rs` (the root check), `sandboxed.rs` (a bash script in a
+//! sandbox, its output back: the operator-experience tests; tests/sandboxed
+//! is this same module under another name).
 // Each test binary uses a part of this module: what it leaves unused is
 // neither dead code nor a stray import.
 #![allow(dead_code, unused_imports)]
@@ -44,13 +46,19 @@ mod driver;
 mod fixtures;
 mod manifest;
 mod outcome;
+mod reference;
 mod root;
 mod sandbox;
+mod sandboxed;
 mod scenario;
 
 pub use driver::{sh_quote, sh_quote_str};
 pub use fixtures::*;
 pub use manifest::*;
 pub use outcome::*;
+pub use reference::{
+    reference_at_least, reference_release, reference_root, reference_version, REFERENCE_RELEASE,
+};
 pub use root::require_root;
+pub use sandboxed::*;
 pub use scenario::*;
