@@ -50,6 +50,15 @@ fn make_root(release: &str) -> PathBuf {
     PathBuf::from(stdout.trim_end())
 }
 
+/// Where the reference's Debian postmulti is on the host: that of the
+/// release's root, else /usr/sbin/postmulti.
+pub fn reference_binary() -> PathBuf {
+    match reference_root() {
+        Some(root) => root.join("usr/sbin/postmulti"),
+        None => PathBuf::from(super::scenario::REFERENCE),
+    }
+}
+
 /// The reference Postfix's mail_version, as (major, minor, patch).
 pub fn reference_version() -> (u32, u32, u32) {
     static VERSION: OnceLock<(u32, u32, u32)> = OnceLock::new();

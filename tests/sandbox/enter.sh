@@ -28,8 +28,9 @@
 # SANDBOX_ROOT=DIR (tests/sandbox/make-root.sh's root of another Debian
 # release) makes DIR the lower layer of / and of the overlays above instead
 # of the host's /; host file systems are then not bound, only the paths of
-# SANDBOX_SHARE (colon-separated: the repository, the binary under test),
-# read-only at their own paths, and /tmp (copy-on-write, as above).
+# SANDBOX_SHARE (colon-separated: the repository, the binary under test) at
+# their own paths (a directory copy-on-write, a file read-only), and /tmp
+# (copy-on-write, as above).
 #
 # Processes started inside die with the pid namespace (also when this
 # script's unshare is killed: --kill-child); the only network is a loopback
@@ -101,15 +102,24 @@ exec unshare --mount --pid --fork --net --uts --mount-proc --propagation private
             mount -o remount,bind,ro "$root$mp"
         done < <(if [ -z "$base" ]; then cat /proc/self/mountinfo; fi)
 
-        # The paths a sandbox on another root needs from the host.
+        # The paths a sandbox on another root needs from the host: a
+        # directory copy-on-write (like the rest of the root), a file bound
+        # read-only.
         if [ -n "$base" ]; then
             IFS=: read -r -a shared <<< "$share"
+            n=0
             for p in "${shared[@]}"; do
                 [ -e "$p" ] || continue
-                if [ -d "$p" ]; then mkdir -p "$root$p"
-                else mkdir -p "$root$(dirname -- "$p")"; [ -e "$root$p" ] || touch "$root$p"; fi
-                mount --bind "$p" "$root$p"
-                mount -o remount,bind,ro "$root$p"
+                if [ -d "$p" ]; then
+                    n=$((n + 1))
+                    mkdir -p "$root$p" "$work/rootfs/share-upper-$n" "$work/rootfs/share-work-$n"
+                    mount -t overlay overlay -o "lowerdir=$p,upperdir=$work/rootfs/share-upper-$n,workdir=$work/rootfs/share-work-$n" "$root$p"
+                else
+                    mkdir -p "$root$(dirname -- "$p")"
+                    [ -e "$root$p" ] || touch "$root$p"
+                    mount --bind "$p" "$root$p"
+                    mount -o remount,bind,ro "$root$p"
+                fi
             done
         fi
 
