@@ -219,7 +219,10 @@ fn p_with_r_twice_is_accepted_because_r_toggles() {
         .run(&["-p", "-R", "-R", "status"])
         .assert_same()
         .assert_status(1)
-        .assert_stderr("postfix/postfix-script: the Postfix mail system is not running\n");
+        .assert_stderr(format!(
+            "{}postfix/postfix-script: the Postfix mail system is not running\n",
+            postfix_compatibility_warning()
+        ));
 }
 
 #[test]

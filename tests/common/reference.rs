@@ -59,25 +59,37 @@ pub fn reference_binary() -> PathBuf {
     }
 }
 
+/// `postconf -d -h NAME` of the reference's Postfix: a built-in default
+/// that Debian's releases set differently (meta_directory: /etc/postfix on
+/// Debian 12 and 13, /usr/share/postfix on unstable).
+pub fn reference_default(name: &str) -> String {
+    let mut c = match reference_root() {
+        Some(root) => {
+            let mut c = Command::new("chroot");
+            c.arg(root).arg("/usr/sbin/postconf");
+            c
+        }
+        None => Command::new("/usr/sbin/postconf"),
+    };
+    let out = c
+        .args(["-d", "-h", name])
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .output()
+        .unwrap_or_else(|e| panic!("run the reference's postconf -d -h {name}: {e}"));
+    assert!(
+        out.status.success(),
+        "the reference's postconf -d -h {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim_end().to_string()
+}
+
 /// The reference Postfix's mail_version, as (major, minor, patch).
 pub fn reference_version() -> (u32, u32, u32) {
     static VERSION: OnceLock<(u32, u32, u32)> = OnceLock::new();
     *VERSION.get_or_init(|| {
-        let mut c = match reference_root() {
-            Some(root) => {
-                let mut c = Command::new("chroot");
-                c.arg(root).arg("/usr/sbin/postconf");
-                c
-            }
-            None => Command::new("/usr/sbin/postconf"),
-        };
-        let out = c
-            .args(["-d", "-h", "mail_version"])
-            .env_clear()
-            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-            .output()
-            .expect("run the reference's postconf -d -h mail_version");
-        let v = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let v = reference_default("mail_version");
         let mut n = v.split('.').map(|p| {
             p.parse::<u32>()
                 .unwrap_or_else(|_| panic!("the reference's mail_version {v:?} is not N.N.N"))
