@@ -1,7 +1,9 @@
 //! Side-by-side test harness: runs the reference `/usr/sbin/postmulti`
-//! (Debian's Postfix 3.7) and ours in two identical throw-away sandboxes
-//! (tests/sandbox/enter.sh: private mount+pid+net+uts namespaces, overlays on
-//! /etc, /var and /run) and compares what each did.
+//! (the host's Debian 12 Postfix 3.7, or another Debian release's with
+//! POSTMULTI_REFERENCE=trixie|sid: see `reference.rs`) and ours in two
+//! identical throw-away sandboxes (tests/sandbox/enter.sh: private
+//! mount+pid+net+uts namespaces, overlays on /etc, /var and /run) and
+//! compares what each did.
 //!
 //! ```ignore
 //! Scenario::new()                          // fresh sandbox per run, fixed primary main.cf
@@ -14,8 +16,9 @@
 //! ```
 //!
 //! * `run_shell("postmulti -l | head -1")` runs a bash script instead of argv.
-//! * `run_ours(..)` / `run_shell_ours(..)` run only ours, for 3.11+ behaviour
-//!   that Debian's 3.7 lacks (`-j`); assert on the returned [`Outcome`].
+//! * `run_ours(..)` / `run_shell_ours(..)` run only ours, for behaviour the
+//!   reference lacks (`-j` before 3.11: ask `reference_at_least(3, 11)`);
+//!   assert on the returned [`Outcome`].
 //! * POSTMULTI_OURS=/path overrides our binary (POSTMULTI_OURS=/usr/sbin/postmulti
 //!   makes every differential test compare the reference with itself).
 //! * POSTMULTI_KEEP=1 keeps the work directories (paths printed on stderr).
@@ -25,8 +28,8 @@
 //! overlay upper directories; then (for ours) our binary is bind-mounted over
 //! /usr/sbin/postmulti, so `postfix start` (multi_instance_wrapper) uses it
 //! too; then the command runs with stdin = /dev/null, stdout = a pipe and
-//! stderr = a raw-mode pty (Debian 3.7 writes diagnostics to stderr only when
-//! it is a terminal); then the checks. When the driver exits, the pid
+//! stderr = a raw-mode pty (before 3.11 postmulti writes diagnostics to
+//! stderr only when it is a terminal); then the checks. When the driver exits, the pid
 //! namespace dies and every daemon with it.
 //!
 //! "Files written" = entries of WORK/upper/{etc,var,run} that the command and

@@ -6,8 +6,8 @@
 # scripts use, for POSTMULTI_REFERENCE=RELEASE (tests/README.md).  The root
 # is cached outside the repository, in ${POSTMULTI_ROOTS:-/var/cache/postmulti-test-roots}/RELEASE,
 # and only ever used as the read-only lower layer of the tests' sandboxes.
-# A root already there is left alone (prints its path and exits 0); remove it
-# to make a new one.  It is built in RELEASE.new and renamed when complete,
+# A root already there is only brought up to date with the settings below
+# (prints its path and exits 0); remove it to make a new one.  It is built in RELEASE.new and renamed when complete,
 # so a failed or interrupted run never leaves a half root behind: it exits
 # non-zero and says why.  The mirror is the one apt uses on this host.  Root.
 set -euo pipefail
@@ -17,7 +17,22 @@ case $release in
 esac
 roots=${POSTMULTI_ROOTS:-/var/cache/postmulti-test-roots}
 dest=$roots/$release
+
+# Settings of a root, applied to a new one and to one made by an earlier
+# version of this script.  Debian's own chroot sync
+# (/usr/lib/postfix/configure-instance.sh, run from post-install since
+# Debian 13) prints "updating FILE => DIR" on every create and start; it is
+# Debian's packaging, not Postfix (Debian 12 runs it only from its service
+# unit), so it is off here, as it is in the host's sandboxes.
+settings='SYNC_CHROOT=""  # tests/sandbox/make-root.sh: no chroot sync in the test sandboxes'
+configure() {
+    if [ "$(cat "$1/etc/default/postfix" 2>/dev/null)" != "$settings" ]; then
+        mkdir -p "$1/etc/default"
+        printf '%s\n' "$settings" >"$1/etc/default/postfix"
+    fi
+}
 if [ -e "$dest/var/lib/dpkg/info/postfix.md5sums" ]; then
+    configure "$dest"
     echo "$dest"
     exit 0
 fi
@@ -40,7 +55,7 @@ include=postfix,procps,python3,iproute2,attr,util-linux,bsdutils,psmisc
 mkdir -p "$roots"
 exec 9>"$roots/.$release.lock"
 flock 9
-[ -e "$dest/var/lib/dpkg/info/postfix.md5sums" ] && { echo "$dest"; exit 0; }
+[ -e "$dest/var/lib/dpkg/info/postfix.md5sums" ] && { configure "$dest"; echo "$dest"; exit 0; }
 tmp=$dest.new
 rm -rf "$tmp"
 log=$roots/$release.log
@@ -59,6 +74,7 @@ awk '$2 == "usr/sbin/postmulti"' "$tmp/var/lib/dpkg/info/postfix.md5sums" | grep
     echo "make-root.sh: the $release root's postfix.md5sums lists no usr/sbin/postmulti" >&2; rm -rf "$tmp"; exit 1; }
 # No cached packages: the root is only a lower layer.
 rm -rf "$tmp"/var/cache/apt/archives/*.deb
+configure "$tmp"
 mv -T "$tmp" "$dest"
 echo "make-root.sh: $dest: Postfix $version" >&2
 echo "$dest"
