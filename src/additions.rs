@@ -11,6 +11,8 @@ use crate::maincf::{InstanceResolver, MainCf};
 pub const BASH_COMPLETION: &str = include_str!("completion/postmulti.bash");
 /// The zsh completion script.
 pub const ZSH_COMPLETION: &str = include_str!("completion/_postmulti");
+/// The fish completion script.
+pub const FISH_COMPLETION: &str = include_str!("completion/postmulti.fish");
 
 /// The primary's command_directory as far as it can be told without
 /// failing: main.cf's value, else the compiled-in default.
@@ -154,9 +156,10 @@ pub fn handle(args: &[Vec<u8>]) -> Option<i32> {
         Some(b"--completions") if args.len() == 3 => match args[2].as_slice() {
             b"bash" => BASH_COMPLETION.to_string(),
             b"zsh" => ZSH_COMPLETION.to_string(),
+            b"fish" => FISH_COMPLETION.to_string(),
             _ => {
-                let _ =
-                    std::io::stderr().write_all(b"postmulti: --completions takes bash or zsh\n");
+                let _ = std::io::stderr()
+                    .write_all(b"postmulti: --completions takes bash, zsh or fish\n");
                 return Some(2);
             }
         },

@@ -1,4 +1,4 @@
-//! Shell completion: `postmulti --completions bash|zsh`.
+//! Shell completion: `postmulti --completions bash|zsh|fish`.
 //!
 //! bash: in a sandbox, the real postmulti sets up three instances (the
 //! primary, postfix-out in group mta, a nameless one in /etc/pf3); ours is
@@ -13,6 +13,11 @@
 //! in an interactive `zsh -f` (driven through zpty, with the script on
 //! $fpath and compinit) must offer the same words, compared as sets; again
 //! one case runs against Debian's postmulti first.
+//!
+//! fish: the script must parse (`fish -n`), and `complete -C LINE` in a
+//! `fish --no-config` that sourced `postmulti --completions fish` must offer
+//! the same words, compared as sets (fish sorts them); Debian's postmulti
+//! again first.
 mod sandboxed;
 use sandboxed::*;
 
@@ -383,8 +388,18 @@ fn completions_option_prints_the_embedded_scripts() {
     );
     assert!(zsh.stdout.starts_with(b"#compdef postmulti\n"));
     let fish = out("fish");
-    assert_eq!(fish.status.code(), Some(2));
-    assert!(fish.stdout.is_empty());
+    assert!(fish.status.success());
+    assert_eq!(
+        fish.stdout,
+        std::fs::read(repo().join("src/completion/postmulti.fish")).unwrap()
+    );
+    let tcsh = out("tcsh");
+    assert_eq!(tcsh.status.code(), Some(2));
+    assert!(tcsh.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&tcsh.stderr),
+        "postmulti: --completions takes bash, zsh or fish\n"
+    );
 }
 
 #[test]
@@ -410,6 +425,198 @@ fn zsh_script_parses() {
         "zsh -n src/completion/_postmulti:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn fish_script_parses() {
+    require_program("fish", "fish");
+    let out = Command::new("fish")
+        .args(["--no-config", "-n"])
+        .arg(repo().join("src/completion/postmulti.fish"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "fish -n src/completion/postmulti.fish:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Completes each command line given as an argument with `complete -C` in
+/// a fish that sourced the script (the first argument); each case is headed
+/// "@@ LINE", each word offered is "> WORD" (without its description).
+const FISH_DRIVER: &str = r#"
+source $argv[1]; or exit 2
+for l in $argv[2..]
+    echo "@@ $l"
+    complete -C "$l" | string replace -r -- '\t.*' '' | string replace -r -- '^' '> '
+end
+"#;
+
+const FISH_CASES: &[(&str, &[&str])] = &[
+    (
+        "postmulti -",
+        &[
+            "-a",
+            "-e",
+            "-g",
+            "-i",
+            "-j",
+            "-l",
+            "-p",
+            "-R",
+            "-v",
+            "-x",
+            "-G",
+            "-I",
+            "--version",
+            "--completions",
+        ],
+    ),
+    ("postmulti --", &["--version", "--completions"]),
+    ("postmulti --completions ", &["bash", "zsh", "fish"]),
+    ("postmulti --version ", &[]),
+    ("postmulti -l -", &["-a", "-g", "-i", "-j", "-R", "-v"]),
+    ("postmulti -p -g mta -", &["-v"]),
+    ("postmulti -x -a -", &["-R", "-v"]),
+    (
+        "postmulti -e create -I postfix-a -",
+        &["-a", "-g", "-i", "-v", "-G"],
+    ),
+    (
+        "postmulti -e ",
+        &[
+            "create", "destroy", "import", "deport", "enable", "disable", "assign", "init",
+        ],
+    ),
+    ("postmulti -e d", &["destroy", "deport", "disable"]),
+    ("postmulti -ecr", &["-ecreate"]),
+    ("postmulti -i ", &["-", "postfix-out", "/etc/pf3"]),
+    ("postmulti -l -i postfix-o", &["postfix-out"]),
+    (
+        "postmulti -i /etc/p",
+        &["/etc/postfix", "/etc/postfix-out", "/etc/pf3"],
+    ),
+    ("postmulti -lipostfix-", &["-lipostfix-out"]),
+    ("postmulti -g ", &["mta"]),
+    ("postmulti -lgm", &["-lgmta"]),
+    ("postmulti -e assign -i postfix-out -G ", &["mta", "-"]),
+    ("postmulti -e assign -i postfix-out -I ", &["postfix-", "-"]),
+    (
+        "postmulti -e create ",
+        &["config_directory=", "queue_directory=", "data_directory="],
+    ),
+    ("postmulti -I postfix-a -e create q", &["queue_directory="]),
+    ("postmulti -e import ", &["config_directory="]),
+    (
+        "postmulti -e create queue_directory=/var/spool/x ",
+        &["config_directory=", "data_directory="],
+    ),
+    (
+        "postmulti -e create config_directory=/et",
+        &["config_directory=/etc/"],
+    ),
+    ("postmulti -e enable -i postfix-out ", &[]),
+    (
+        "postmulti -p ",
+        &[
+            "start",
+            "stop",
+            "reload",
+            "status",
+            "flush",
+            "check",
+            "abort",
+            "drain",
+            "quick-stop",
+            "set-permissions",
+            "upgrade-configuration",
+            "tls",
+            "logrotate",
+        ],
+    ),
+    (
+        "postmulti -g mta -p -- s",
+        &["start", "stop", "status", "set-permissions"],
+    ),
+    (
+        "postmulti -p tls all",
+        &["all-default-client", "all-default-server"],
+    ),
+    ("postmulti -l ", &[]),
+    // After -x: a command, then that command's own completion (files here).
+    ("postmulti -x ls /et", &["/etc/"]),
+];
+
+#[test]
+fn fish_completes_options_actions_instances_groups_params_and_postfix_commands() {
+    require_program("fish", "fish");
+    let work = workdir("pm-completion-fish-");
+    std::fs::write(work.join("driver.fish"), FISH_DRIVER).unwrap();
+    let mut script = format!(
+        r#"
+set -e
+postmulti -e init
+postmulti -I postfix-out -G mta -e create
+postmulti -e create config_directory=/etc/pf3 queue_directory=/var/spool/pf3 data_directory=/var/lib/pf3
+"$OURS" --completions fish > {work}/postmulti.fish
+# Debian's postmulti (no -j): the completion falls back to plain -l.
+timeout 60 fish --no-config {work}/driver.fish {work}/postmulti.fish 'postmulti -i ' | sed 's/^@@ /@@ reference: /'
+mount --bind "$OURS" /usr/sbin/postmulti
+timeout 60 fish --no-config {work}/driver.fish {work}/postmulti.fish 'postmulti -x postc'"#,
+        work = work.display()
+    );
+    for (line, _) in FISH_CASES {
+        script.push(' ');
+        script.push_str(&shell_quote(line));
+    }
+    script.push('\n');
+    let run = sandbox(&work, &script);
+    run.assert_ok("fish completion driver");
+    let got = parse_cases(&run.stdout);
+    let mut failures = Vec::new();
+    let cases = FISH_CASES.iter().copied().chain([(
+        "reference: postmulti -i ",
+        &["-", "postfix-out", "/etc/pf3"][..],
+    )]);
+    for (line, want) in cases {
+        let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+        want.sort();
+        let mut have = got.get(line).cloned().unwrap_or_default();
+        have.sort();
+        if have != want {
+            failures.push(format!("{line:?}: want {want:?}, got {have:?}"));
+        }
+    }
+    // Commands after -x: postconf among them, all starting with the word.
+    let commands = got.get("postmulti -x postc").cloned().unwrap_or_default();
+    if !commands.iter().any(|c| c == "postconf") || commands.iter().any(|c| !c.starts_with("postc"))
+    {
+        failures.push(format!("\"postmulti -x postc\": got {commands:?}"));
+    }
+    assert!(
+        failures.is_empty(),
+        "{} fish completion mismatches:\n  {}\n--- stdout:\n{}--- stderr:\n{}",
+        failures.len(),
+        failures.join("\n  "),
+        run.stdout,
+        run.stderr
+    );
+}
+
+/// The "@@ LINE" / "> WORD" lines of the zsh and fish drivers, by line.
+fn parse_cases(stdout: &str) -> BTreeMap<String, Vec<String>> {
+    let mut got: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut current = String::new();
+    for line in stdout.lines() {
+        if let Some(case) = line.strip_prefix("@@ ") {
+            current = case.to_string();
+            got.entry(current.clone()).or_default();
+        } else if let Some(m) = line.strip_prefix("> ") {
+            got.entry(current.clone()).or_default().push(m.to_string());
+        }
+    }
+    got
 }
 
 /// Completes each command line given as an argument in an interactive
@@ -514,16 +721,7 @@ timeout 60 zsh -f {work}/driver.zsh {fpath}"#,
     script.push('\n');
     let run = sandbox(&work, &script);
     run.assert_ok("zsh completion driver");
-    let mut got: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut current = String::new();
-    for line in run.stdout.lines() {
-        if let Some(case) = line.strip_prefix("@@ ") {
-            current = case.to_string();
-            got.entry(current.clone()).or_default();
-        } else if let Some(m) = line.strip_prefix("> ") {
-            got.entry(current.clone()).or_default().push(m.to_string());
-        }
-    }
+    let got = parse_cases(&run.stdout);
     let mut failures = Vec::new();
     let cases = ZSH_CASES.iter().copied().chain([(
         "reference: postmulti -i ",
