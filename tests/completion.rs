@@ -24,6 +24,15 @@ use sandboxed::*;
 use std::collections::BTreeMap;
 use std::process::Command;
 
+/// The instances every completion test completes against: the primary,
+/// postfix-out in group mta, and a nameless one in /etc/pf3.
+const INSTANCES: &str = "\
+set -e
+postmulti -e init
+postmulti -I postfix-out -G mta -e create
+postmulti -e create config_directory=/etc/pf3 queue_directory=/var/spool/pf3 data_directory=/var/lib/pf3
+";
+
 /// Command lines to complete: the words, the last one being completed
 /// ("" = just after a space), as bash splits them (COMP_WORDBREAKS splits
 /// at "=").
@@ -51,7 +60,10 @@ const BASH_CASES: &[Case] = &[
         ],
     ),
     (&["postmulti", "--"], &["--version", "--completions"]),
-    (&["postmulti", "--completions", ""], &["bash", "zsh"]),
+    (
+        &["postmulti", "--completions", ""],
+        &["bash", "zsh", "fish"],
+    ),
     (&["postmulti", "--version", ""], &[]),
     // With no mode yet, an empty word also lists the options.
     (
@@ -259,16 +271,12 @@ fn parse_results(stdout: &str) -> BTreeMap<String, (Vec<String>, Vec<String>)> {
 fn bash_completes_options_actions_instances_groups_params_and_postfix_commands() {
     require_program("bash", "bash");
     let work = workdir("pm-completion-");
-    let mut script = String::from(
-        r#"
-set -e
-postmulti -e init
-postmulti -I postfix-out -G mta -e create
-postmulti -e create config_directory=/etc/pf3 queue_directory=/var/spool/pf3 data_directory=/var/lib/pf3
-source <("$OURS" --completions bash)
+    let mut script = format!(
+        "{INSTANCES}{}",
+        r#"source <("$OURS" --completions bash)
 complete -p postmulti
 set +e
-"#,
+"#
     );
     script.push_str(BASH_PRELUDE);
     // Debian's postmulti (no -j): the completion falls back to plain -l.
@@ -553,55 +561,28 @@ fn fish_completes_options_actions_instances_groups_params_and_postfix_commands()
     require_program("fish", "fish");
     let work = workdir("pm-completion-fish-");
     std::fs::write(work.join("driver.fish"), FISH_DRIVER).unwrap();
-    let mut script = format!(
-        r#"
-set -e
-postmulti -e init
-postmulti -I postfix-out -G mta -e create
-postmulti -e create config_directory=/etc/pf3 queue_directory=/var/spool/pf3 data_directory=/var/lib/pf3
-"$OURS" --completions fish > {work}/postmulti.fish
-# Debian's postmulti (no -j): the completion falls back to plain -l.
-timeout 60 fish --no-config {work}/driver.fish {work}/postmulti.fish 'postmulti -i ' | sed 's/^@@ /@@ reference: /'
-mount --bind "$OURS" /usr/sbin/postmulti
-timeout 60 fish --no-config {work}/driver.fish {work}/postmulti.fish 'postmulti -x postc'"#,
-        work = work.display()
+    let script = driver_script(
+        &format!(
+            "\"$OURS\" --completions fish > {work}/postmulti.fish",
+            work = work.display()
+        ),
+        &format!(
+            "timeout 60 fish --no-config {work}/driver.fish {work}/postmulti.fish",
+            work = work.display()
+        ),
+        FISH_CASES.iter().map(|c| c.0).chain(["postmulti -x postc"]),
     );
-    for (line, _) in FISH_CASES {
-        script.push(' ');
-        script.push_str(&shell_quote(line));
-    }
-    script.push('\n');
     let run = sandbox(&work, &script);
     run.assert_ok("fish completion driver");
     let got = parse_cases(&run.stdout);
-    let mut failures = Vec::new();
-    let cases = FISH_CASES.iter().copied().chain([(
-        "reference: postmulti -i ",
-        &["-", "postfix-out", "/etc/pf3"][..],
-    )]);
-    for (line, want) in cases {
-        let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
-        want.sort();
-        let mut have = got.get(line).cloned().unwrap_or_default();
-        have.sort();
-        if have != want {
-            failures.push(format!("{line:?}: want {want:?}, got {have:?}"));
-        }
-    }
+    let mut failures = set_mismatches(FISH_CASES, &got);
     // Commands after -x: postconf among them, all starting with the word.
     let commands = got.get("postmulti -x postc").cloned().unwrap_or_default();
     if !commands.iter().any(|c| c == "postconf") || commands.iter().any(|c| !c.starts_with("postc"))
     {
         failures.push(format!("\"postmulti -x postc\": got {commands:?}"));
     }
-    assert!(
-        failures.is_empty(),
-        "{} fish completion mismatches:\n  {}\n--- stdout:\n{}--- stderr:\n{}",
-        failures.len(),
-        failures.join("\n  "),
-        run.stdout,
-        run.stderr
-    );
+    assert_none("fish", &failures, &run);
 }
 
 /// The "@@ LINE" / "> WORD" lines of the zsh and fish drivers, by line.
@@ -617,6 +598,61 @@ fn parse_cases(stdout: &str) -> BTreeMap<String, Vec<String>> {
         }
     }
     got
+}
+
+/// The sandbox script of the zsh and fish tests: the three instances
+/// (INSTANCES), `install` (writes the completion script), then `driver`
+/// (completes each line given as an argument) once against Debian's
+/// postmulti, which has no -j, for "postmulti -i " (headed "reference:"),
+/// and once with ours bind-mounted over it for `lines`.
+fn driver_script<'a>(install: &str, driver: &str, lines: impl Iterator<Item = &'a str>) -> String {
+    let mut script = format!(
+        "{INSTANCES}{install}
+# Debian's postmulti (no -j): the completion falls back to plain -l.
+{driver} 'postmulti -i ' | sed 's/^@@ /@@ reference: /'
+mount --bind \"$OURS\" /usr/sbin/postmulti
+{driver}"
+    );
+    for line in lines {
+        script.push(' ');
+        script.push_str(&shell_quote(line));
+    }
+    script.push('\n');
+    script
+}
+
+/// The cases whose words (as sets) differ from those offered, plus the
+/// reference case of `driver_script`.
+fn set_mismatches(cases: &[(&str, &[&str])], got: &BTreeMap<String, Vec<String>>) -> Vec<String> {
+    let reference = (
+        "reference: postmulti -i ",
+        &["-", "postfix-out", "/etc/pf3"][..],
+    );
+    let mut failures = Vec::new();
+    for &(line, want) in cases.iter().chain([&reference]) {
+        let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+        want.sort();
+        let mut have = got.get(line).cloned().unwrap_or_default();
+        have.sort();
+        have.dedup();
+        if have != want {
+            failures.push(format!("{line:?}: want {want:?}, got {have:?}"));
+        }
+    }
+    failures
+}
+
+/// Panics with the whole run when there are failures.
+#[track_caller]
+fn assert_none(shell: &str, failures: &[String], run: &Run) {
+    assert!(
+        failures.is_empty(),
+        "{} {shell} completion mismatches:\n  {}\n--- stdout:\n{}--- stderr:\n{}",
+        failures.len(),
+        failures.join("\n  "),
+        run.stdout,
+        run.stderr
+    );
 }
 
 /// Completes each command line given as an argument in an interactive
@@ -654,7 +690,7 @@ const ZSH_CASES: &[(&str, &[&str])] = &[
         ],
     ),
     ("postmulti --", &["--version", "--completions"]),
-    ("postmulti --completions ", &["bash", "zsh"]),
+    ("postmulti --completions ", &["bash", "zsh", "fish"]),
     ("postmulti -l -", &["-a", "-g", "-i", "-j", "-R", "-v"]),
     (
         "postmulti -e ",
@@ -700,50 +736,22 @@ fn zsh_completes_options_actions_instances_groups_params_and_postfix_commands() 
     let work = workdir("pm-completion-zsh-");
     std::fs::write(work.join("driver.zsh"), ZSH_DRIVER).unwrap();
     std::fs::create_dir(work.join("fpath")).unwrap();
-    let mut script = format!(
-        r#"
-set -e
-postmulti -e init
-postmulti -I postfix-out -G mta -e create
-postmulti -e create config_directory=/etc/pf3 queue_directory=/var/spool/pf3 data_directory=/var/lib/pf3
-"$OURS" --completions zsh > {fpath}/_postmulti
-# Debian's postmulti (no -j): the completion falls back to plain -l.
-timeout 60 zsh -f {work}/driver.zsh {fpath} 'postmulti -i ' | sed 's/^@@ /@@ reference: /'
-mount --bind "$OURS" /usr/sbin/postmulti
-timeout 60 zsh -f {work}/driver.zsh {fpath}"#,
-        fpath = work.join("fpath").display(),
-        work = work.display()
+    let fpath = work.join("fpath");
+    let script = driver_script(
+        &format!(
+            "\"$OURS\" --completions zsh > {}/_postmulti",
+            fpath.display()
+        ),
+        &format!(
+            "timeout 60 zsh -f {}/driver.zsh {}",
+            work.display(),
+            fpath.display()
+        ),
+        ZSH_CASES.iter().map(|c| c.0),
     );
-    for (line, _) in ZSH_CASES {
-        script.push(' ');
-        script.push_str(&shell_quote(line));
-    }
-    script.push('\n');
     let run = sandbox(&work, &script);
     run.assert_ok("zsh completion driver");
     let got = parse_cases(&run.stdout);
-    let mut failures = Vec::new();
-    let cases = ZSH_CASES.iter().copied().chain([(
-        "reference: postmulti -i ",
-        &["-", "postfix-out", "/etc/pf3"][..],
-    )]);
-    for (line, want) in cases {
-        let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
-        want.sort();
-        // zsh sorts and merges what the completers add: compare sets.
-        let mut have = got.get(line).cloned().unwrap_or_default();
-        have.sort();
-        have.dedup();
-        if have != want {
-            failures.push(format!("{line:?}: want {want:?}, got {have:?}"));
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} zsh completion mismatches:\n  {}\n--- stdout:\n{}--- stderr:\n{}",
-        failures.len(),
-        failures.join("\n  "),
-        run.stdout,
-        run.stderr
-    );
+    // zsh sorts and merges what the completers add: compare sets.
+    assert_none("zsh", &set_mismatches(ZSH_CASES, &got), &run);
 }
