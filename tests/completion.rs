@@ -33,6 +33,47 @@ postmulti -I postfix-out -G mta -e create
 postmulti -e create config_directory=/etc/pf3 queue_directory=/var/spool/pf3 data_directory=/var/lib/pf3
 ";
 
+/// What every script offers as the first word after a "-": the options,
+/// then the extensions (zsh offers those only after "--").
+const FIRST_WORDS: &[&str] = &[
+    "-a",
+    "-e",
+    "-g",
+    "-i",
+    "-j",
+    "-l",
+    "-p",
+    "-R",
+    "-v",
+    "-x",
+    "-G",
+    "-I",
+    "--version",
+    "--completions",
+];
+
+/// The actions after -e.
+const ACTIONS: &[&str] = &[
+    "create", "destroy", "import", "deport", "enable", "disable", "assign", "init",
+];
+
+/// The postfix commands after -p.
+const POSTFIX_COMMANDS: &[&str] = &[
+    "start",
+    "stop",
+    "reload",
+    "status",
+    "flush",
+    "check",
+    "abort",
+    "drain",
+    "quick-stop",
+    "set-permissions",
+    "upgrade-configuration",
+    "tls",
+    "logrotate",
+];
+
 /// Command lines to complete: the words, the last one being completed
 /// ("" = just after a space), as bash splits them (COMP_WORDBREAKS splits
 /// at "=").
@@ -40,25 +81,7 @@ type Case = (&'static [&'static str], &'static [&'static str]);
 
 const BASH_CASES: &[Case] = &[
     // Options, with the extensions only as the first argument.
-    (
-        &["postmulti", "-"],
-        &[
-            "-a",
-            "-e",
-            "-g",
-            "-i",
-            "-j",
-            "-l",
-            "-p",
-            "-R",
-            "-v",
-            "-x",
-            "-G",
-            "-I",
-            "--version",
-            "--completions",
-        ],
-    ),
+    (&["postmulti", "-"], FIRST_WORDS),
     (&["postmulti", "--"], &["--version", "--completions"]),
     (
         &["postmulti", "--completions", ""],
@@ -66,25 +89,7 @@ const BASH_CASES: &[Case] = &[
     ),
     (&["postmulti", "--version", ""], &[]),
     // With no mode yet, an empty word also lists the options.
-    (
-        &["postmulti", ""],
-        &[
-            "-a",
-            "-e",
-            "-g",
-            "-i",
-            "-j",
-            "-l",
-            "-p",
-            "-R",
-            "-v",
-            "-x",
-            "-G",
-            "-I",
-            "--version",
-            "--completions",
-        ],
-    ),
+    (&["postmulti", ""], FIRST_WORDS),
     // Only the options that still make sense.
     (
         &["postmulti", "-l", "-"],
@@ -101,12 +106,7 @@ const BASH_CASES: &[Case] = &[
         &["-a", "-g", "-i", "-v"],
     ),
     // The eight actions.
-    (
-        &["postmulti", "-e", ""],
-        &[
-            "create", "destroy", "import", "deport", "enable", "disable", "assign", "init",
-        ],
-    ),
+    (&["postmulti", "-e", ""], ACTIONS),
     (&["postmulti", "-e", "d"], &["destroy", "deport", "disable"]),
     (&["postmulti", "-ecr"], &["-ecreate"]),
     // Live instance names ("-" for the primary, the directory of a nameless one).
@@ -160,24 +160,7 @@ const BASH_CASES: &[Case] = &[
     ),
     (&["postmulti", "-e", "enable", "-i", "postfix-out", ""], &[]),
     // postfix commands after -p, tls subcommands after -p tls.
-    (
-        &["postmulti", "-p", ""],
-        &[
-            "start",
-            "stop",
-            "reload",
-            "status",
-            "flush",
-            "check",
-            "abort",
-            "drain",
-            "quick-stop",
-            "set-permissions",
-            "upgrade-configuration",
-            "tls",
-            "logrotate",
-        ],
-    ),
+    (&["postmulti", "-p", ""], POSTFIX_COMMANDS),
     (
         &["postmulti", "-g", "mta", "-p", "--", "s"],
         &["start", "stop", "status", "set-permissions"],
@@ -462,25 +445,7 @@ end
 "#;
 
 const FISH_CASES: &[(&str, &[&str])] = &[
-    (
-        "postmulti -",
-        &[
-            "-a",
-            "-e",
-            "-g",
-            "-i",
-            "-j",
-            "-l",
-            "-p",
-            "-R",
-            "-v",
-            "-x",
-            "-G",
-            "-I",
-            "--version",
-            "--completions",
-        ],
-    ),
+    ("postmulti -", FIRST_WORDS),
     ("postmulti --", &["--version", "--completions"]),
     ("postmulti --completions ", &["bash", "zsh", "fish"]),
     ("postmulti --version ", &[]),
@@ -491,12 +456,7 @@ const FISH_CASES: &[(&str, &[&str])] = &[
         "postmulti -e create -I postfix-a -",
         &["-a", "-g", "-i", "-v", "-G"],
     ),
-    (
-        "postmulti -e ",
-        &[
-            "create", "destroy", "import", "deport", "enable", "disable", "assign", "init",
-        ],
-    ),
+    ("postmulti -e ", ACTIONS),
     ("postmulti -e d", &["destroy", "deport", "disable"]),
     ("postmulti -ecr", &["-ecreate"]),
     ("postmulti -i ", &["-", "postfix-out", "/etc/pf3"]),
@@ -525,24 +485,7 @@ const FISH_CASES: &[(&str, &[&str])] = &[
         &["config_directory=/etc/"],
     ),
     ("postmulti -e enable -i postfix-out ", &[]),
-    (
-        "postmulti -p ",
-        &[
-            "start",
-            "stop",
-            "reload",
-            "status",
-            "flush",
-            "check",
-            "abort",
-            "drain",
-            "quick-stop",
-            "set-permissions",
-            "upgrade-configuration",
-            "tls",
-            "logrotate",
-        ],
-    ),
+    ("postmulti -p ", POSTFIX_COMMANDS),
     (
         "postmulti -g mta -p -- s",
         &["start", "stop", "status", "set-permissions"],
@@ -683,21 +626,11 @@ zpty -d z
 "#;
 
 const ZSH_CASES: &[(&str, &[&str])] = &[
-    (
-        "postmulti -",
-        &[
-            "-a", "-e", "-g", "-i", "-j", "-l", "-p", "-R", "-v", "-x", "-G", "-I",
-        ],
-    ),
+    ("postmulti -", FIRST_WORDS.split_at(12).0),
     ("postmulti --", &["--version", "--completions"]),
     ("postmulti --completions ", &["bash", "zsh", "fish"]),
     ("postmulti -l -", &["-a", "-g", "-i", "-j", "-R", "-v"]),
-    (
-        "postmulti -e ",
-        &[
-            "create", "destroy", "import", "deport", "enable", "disable", "assign", "init",
-        ],
-    ),
+    ("postmulti -e ", ACTIONS),
     ("postmulti -i ", &["-", "postfix-out", "/etc/pf3"]),
     ("postmulti -g ", &["mta"]),
     ("postmulti -e assign -i postfix-out -G ", &["mta", "-"]),
@@ -706,24 +639,7 @@ const ZSH_CASES: &[(&str, &[&str])] = &[
         &["config_directory=", "queue_directory=", "data_directory="],
     ),
     ("postmulti -e import ", &["config_directory="]),
-    (
-        "postmulti -p ",
-        &[
-            "start",
-            "stop",
-            "reload",
-            "status",
-            "flush",
-            "check",
-            "abort",
-            "drain",
-            "quick-stop",
-            "set-permissions",
-            "upgrade-configuration",
-            "tls",
-            "logrotate",
-        ],
-    ),
+    ("postmulti -p ", POSTFIX_COMMANDS),
     (
         "postmulti -p tls all",
         &["all-default-client", "all-default-server"],
