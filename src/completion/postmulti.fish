@@ -39,34 +39,45 @@ end
 
 # Reads the words before the cursor the way getopt(3) with "+" does
 # (clustered flags, attached or separate values, "--" and the first operand
-# end the options) into the caller's variables mode, action, selection,
-# assigned, opts_done, want_value, extension and operands.
+# end the options) into variables of the calling function: __pm_mode (l, p,
+# x or e), __pm_action, __pm_selection (a, g or i), __pm_assigned (G and/or
+# I), __pm_opts_done, __pm_want_value (the option whose separate value is
+# being completed), __pm_extension (--version or --completions first) and
+# __pm_operands.
 function __postmulti_parse --no-scope-shadowing
+    set __pm_mode
+    set __pm_action
+    set __pm_selection
+    set __pm_assigned
+    set __pm_opts_done
+    set __pm_want_value
+    set __pm_extension
+    set __pm_operands
     set -l words (commandline -opc)
     set -e words[1]
-    string match -q -r -- '^--(version|completions)$' $words[1]; and set extension $words[1]
+    string match -q -r -- '^--(version|completions)$' $words[1]; and set __pm_extension $words[1]
     while set -q words[1]
         set -l w $words[1]
         set -e words[1]
-        if test -n "$opts_done"
-            set -a operands $w
+        if test -n "$__pm_opts_done"
+            set -a __pm_operands $w
         else if test "$w" = --
-            set opts_done 1
+            set __pm_opts_done 1
         else if string match -q -- '--?*' $w
-            # --version, --completions: see extension
+            # --version, --completions: see __pm_extension
         else if string match -q -- '-?*' $w
             for j in (seq 2 (string length -- $w))
                 set -l c (string sub -s $j -l 1 -- $w)
                 switch $c
                     case l p x
-                        set mode $c
+                        set __pm_mode $c
                     case a
-                        set selection a
+                        set __pm_selection a
                     case e g i G I
                         set -l value (string sub -s (math $j + 1) -- $w)
                         if test -z "$value"
                             if not set -q words[1]
-                                set want_value $c
+                                set __pm_want_value $c
                                 break
                             end
                             set value $words[1]
@@ -74,43 +85,41 @@ function __postmulti_parse --no-scope-shadowing
                         end
                         switch $c
                             case e
-                                set mode e
-                                set action $value
+                                set __pm_mode e
+                                set __pm_action $value
                             case g i
-                                set selection $c
+                                set __pm_selection $c
                             case G I
-                                set assigned "$assigned$c"
+                                set __pm_assigned "$__pm_assigned$c"
                         end
                         break
                 end
             end
         else
-            set opts_done 1
-            set -a operands $w
+            set __pm_opts_done 1
+            set -a __pm_operands $w
         end
     end
 end
 
 # True when option -LETTER can still make sense here.
 function __postmulti_offers --argument-names letter
-    set -l mode; set -l action; set -l selection; set -l assigned
-    set -l opts_done; set -l want_value; set -l extension; set -l operands
     __postmulti_parse
-    test -z "$opts_done$want_value$extension"; or return 1
+    test -z "$__pm_opts_done$__pm_want_value$__pm_extension"; or return 1
     switch $letter
         case a g i
-            test -z "$selection"
+            test -z "$__pm_selection"
         case e l p x
-            test -z "$mode"
+            test -z "$__pm_mode"
         case j
-            test -z "$mode" -o "$mode" = l
+            test -z "$__pm_mode" -o "$__pm_mode" = l
         case R
-            test -z "$mode" -o "$mode" = l -o "$mode" = x
+            test -z "$__pm_mode" -o "$__pm_mode" = l -o "$__pm_mode" = x
         case v
             true
         case G I
-            test -z "$mode"; or contains -- "$action" create import assign; or return 1
-            not string match -q -- "*$letter*" "$assigned"
+            test -z "$__pm_mode"; or contains -- "$__pm_action" create import assign; or return 1
+            not string match -q -- "*$letter*" "$__pm_assigned"
         case '*'
             false
     end
@@ -119,22 +128,18 @@ end
 # True when the word being completed is the value of option -LETTER,
 # separate (-i NAME) or attached (-iNAME, -lgNAME).
 function __postmulti_wants --argument-names letter
-    set -l mode; set -l action; set -l selection; set -l assigned
-    set -l opts_done; set -l want_value; set -l extension; set -l operands
     __postmulti_parse
-    test -z "$extension"; or return 1
-    test "$want_value" = $letter; and return 0
-    test -z "$opts_done$want_value"
+    test -z "$__pm_extension"; or return 1
+    test "$__pm_want_value" = $letter; and return 0
+    test -z "$__pm_opts_done$__pm_want_value"
     and string match -q -r -- '^-[ajlpRvx]*'$letter'.' (commandline -ct)
 end
 
 # The value being completed, without the options attached before it.
 function __postmulti_value
-    set -l mode; set -l action; set -l selection; set -l assigned
-    set -l opts_done; set -l want_value; set -l extension; set -l operands
     __postmulti_parse
     set -l cur (commandline -ct)
-    if test -z "$want_value"
+    if test -z "$__pm_want_value"
         set cur (string replace -r -- '^-[ajlpRvx]*[egiGI]' '' $cur)
     end
     echo -- $cur
@@ -150,10 +155,8 @@ function __postmulti_values --argument-names opt
     set -l seen
     if test $opt = I
         echo postfix-
-        set -l mode; set -l action; set -l selection; set -l assigned
-        set -l opts_done; set -l want_value; set -l extension; set -l operands
         __postmulti_parse
-        test "$action" = assign; and echo -- -
+        test "$__pm_action" = assign; and echo -- -
         return
     end
     test $opt = i; and not string match -q -- '/*' $cur; and echo -- -
@@ -182,24 +185,20 @@ end
 # True when the word being completed is an operand of mode MODE (and, with
 # a second argument, the operand at that 0-based position).
 function __postmulti_operand --argument-names want position
-    set -l mode; set -l action; set -l selection; set -l assigned
-    set -l opts_done; set -l want_value; set -l extension; set -l operands
     __postmulti_parse
-    test -z "$want_value$extension" -a "$mode" = "$want"; or return 1
+    test -z "$__pm_want_value$__pm_extension" -a "$__pm_mode" = "$want"; or return 1
     # An option word here is still an option, unless the options are done.
-    test -n "$opts_done"; or not string match -q -- '-*' (commandline -ct); or return 1
-    test -z "$position"; or test (count $operands) -eq $position; or return 1
-    test "$mode" != p -o "$position" != 1; or test "$operands[1]" = tls
+    test -n "$__pm_opts_done"; or not string match -q -- '-*' (commandline -ct); or return 1
+    test -z "$position"; or test (count $__pm_operands) -eq $position; or return 1
+    test "$__pm_mode" != p -o "$position" != 1; or test "$__pm_operands[1]" = tls
 end
 
 # After -e create (three) or -e import (config_directory): the name=
 # of each directory parameter not given yet, or directories after one.
 function __postmulti_params
-    set -l mode; set -l action; set -l selection; set -l assigned
-    set -l opts_done; set -l want_value; set -l extension; set -l operands
     __postmulti_parse
     set -l params
-    switch "$action"
+    switch "$__pm_action"
         case create
             set params config_directory queue_directory data_directory
         case import
@@ -215,16 +214,14 @@ function __postmulti_params
         return
     end
     for p in $params
-        string match -q -r -- "^$p(=|\$)" $operands; or echo -- $p=
+        string match -q -r -- "^$p(=|\$)" $__pm_operands; or echo -- $p=
     end
 end
 
 # After -x: the command, then that command's own completion.
 function __postmulti_exec
-    set -l mode; set -l action; set -l selection; set -l assigned
-    set -l opts_done; set -l want_value; set -l extension; set -l operands
     __postmulti_parse
-    __fish_complete_subcommand --commandline $operands (commandline -ct)
+    __fish_complete_subcommand --commandline $__pm_operands (commandline -ct)
 end
 
 complete -c postmulti -f
