@@ -403,34 +403,31 @@ fn bash_script_parses() {
     assert!(status.success(), "bash -n src/completion/postmulti.bash");
 }
 
-#[test]
-fn zsh_script_parses() {
-    require_program("zsh", "zsh");
-    let out = Command::new("zsh")
-        .arg("-n")
-        .arg(repo().join("src/completion/_postmulti"))
+/// Panics unless `shell ARGS... src/completion/SCRIPT` succeeds silently.
+#[track_caller]
+fn assert_parses(shell: &str, args: &[&str], script: &str) {
+    require_program(shell, shell);
+    let out = Command::new(shell)
+        .args(args)
+        .arg(repo().join("src/completion").join(script))
         .output()
         .unwrap();
     assert!(
         out.status.success() && out.stderr.is_empty(),
-        "zsh -n src/completion/_postmulti:\n{}",
+        "{shell} {} src/completion/{script}:\n{}",
+        args.join(" "),
         String::from_utf8_lossy(&out.stderr)
     );
 }
 
 #[test]
+fn zsh_script_parses() {
+    assert_parses("zsh", &["-n"], "_postmulti");
+}
+
+#[test]
 fn fish_script_parses() {
-    require_program("fish", "fish");
-    let out = Command::new("fish")
-        .args(["--no-config", "-n"])
-        .arg(repo().join("src/completion/postmulti.fish"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success() && out.stderr.is_empty(),
-        "fish -n src/completion/postmulti.fish:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_parses("fish", &["--no-config", "-n"], "postmulti.fish");
 }
 
 /// Completes each command line given as an argument with `complete -C` in
