@@ -6,6 +6,22 @@
 //!
 //! postconf is slow (a process per instance) and also prints warnings about
 //! things it sees anywhere in DIR/main.cf and DIR/master.cf.
+//!
+//! The reader answers only when all of this holds: every name in main.cf is
+//! a built-in parameter, assigned once; every `$name` anywhere is defined;
+//! every default the five values need is known (recorded, not computed on
+//! the running host: see [`crate::defaults`]); master.cf has well-formed
+//! entries whose `-o` settings are built-in parameters with defined values;
+//! and no value, once expanded as postconf expands it, holds a brace or a
+//! database client type.  postconf parses every expanded value for `{...}`
+//! groups and opens the configuration files of database clients, and the
+//! braces may come from a built-in default (`${milter_mail_macros}y`), from
+//! a branch taken (`${mail_name?{{x}y}}`), and a client type may be made by
+//! expansion (`mail_name = ldap` with `html_directory = $mail_name:/x`).
+//! Any other instance (a warning postconf would print, a `$myhostname` only
+//! Postfix can compute, a missing file) is read through that very postconf
+//! command, its stderr passed through as upstream does.
+//! `tests/exactness.rs` and `tests/fuzz.rs` compare the two.
 
 use crate::bytes::{is_space, is_white_space, join};
 use crate::defaults::{default_of, is_builtin};

@@ -35,6 +35,9 @@
 //! --ignored --nocapture` compares a single directory.  Run with
 //! `-- --nocapture` to see the counts.
 
+mod builtins;
+use builtins::braced_builtins;
+
 use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::os::unix::ffi::OsStrExt;
@@ -420,25 +423,6 @@ const MASTER_ODD: &[&[u8]] = &[
     b"sub inet n - y - - smtpd -o html_directory=${milter_mail_macros}y\n",
     b"sub inet n - y - - smtpd -o mail_name=ldap -o html_directory=$mail_name:/nonexistent/{i}.cf\n",
 ];
-
-/// Built-in parameters whose defaults hold braces (`postconf -d | grep
-/// '[{}]'`): literal ones (milter_mail_macros = "i {auth_type} ...") and
-/// `${name?{...}}` syntax (syslog_name, smtpd_timeout = "${stress?{10}:{300}}s").
-fn braced_builtins() -> Vec<&'static str> {
-    let found: Vec<&'static str> = postmulti::defaults::BUILTIN_NAMES
-        .iter()
-        .copied()
-        .filter(|n| {
-            postmulti::defaults::builtin_default(n.as_bytes())
-                .is_some_and(|d| d.contains(['{', '}']))
-        })
-        .collect();
-    assert!(
-        found.contains(&"milter_mail_macros"),
-        "no built-in defaults with braces: was postmulti built without Debian's postfix?"
-    );
-    found
-}
 
 /// Ways of referring to such a parameter (N); some make postconf warn
 /// ("syntax error after '}'"), some do not.
@@ -1154,7 +1138,7 @@ fn native_reader_equals_postconf_on_a_generated_corpus() {
         });
     }
     let braced = braced_builtins();
-    corpus.extend((0..cases).map(|i| generate(&mut rng, i, &stock, &braced)));
+    corpus.extend((0..cases).map(|i| generate(&mut rng, i, &stock, braced)));
 
     let tmp = tempfile::Builder::new()
         .prefix("pm-exactness.")

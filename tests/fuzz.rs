@@ -35,6 +35,9 @@
 //! The fuzz threads run with 8 MiB of stack, the main thread's stack under
 //! the default `ulimit -s`, which is what the postmulti binary has.
 
+mod builtins;
+use builtins::braced_builtins;
+
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -927,30 +930,6 @@ const TOKENS: &[&[u8]] = &[
     b"yes",
     b"no",
 ];
-
-/// Built-in parameters whose defaults hold braces, as `postconf -d | grep
-/// '[{}]'` shows them: literal ones (milter_mail_macros = "i {auth_type}
-/// ... {mail_mailer}", smtpd_forbidden_commands = "... regexp:{{/^[^A-Z]/
-/// Bogus}}") and `${name?{...}:{...}}` syntax (syslog_name, the stress-
-/// dependent ones, the compatibility_level-dependent `<level` ones).
-fn braced_builtins() -> &'static [&'static str] {
-    static BRACED: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
-    BRACED.get_or_init(|| {
-        let found: Vec<&'static str> = postmulti::defaults::BUILTIN_NAMES
-            .iter()
-            .copied()
-            .filter(|n| {
-                postmulti::defaults::builtin_default(n.as_bytes())
-                    .is_some_and(|d| d.contains(['{', '}']))
-            })
-            .collect();
-        assert!(
-            found.contains(&"milter_mail_macros"),
-            "no built-in defaults with braces: was postmulti built without Debian's postfix?"
-        );
-        found
-    })
-}
 
 fn gen_name(rng: &mut Rng, builtin_bias: bool) -> Vec<u8> {
     if rng.one_in(if builtin_bias { 6 } else { 30 }) {
