@@ -106,21 +106,19 @@ impl Primary {
 
     /// The expanded value of a parameter (main.cf, else the default).
     pub fn param(&self, name: &str) -> Result<Vec<u8>> {
-        let raw = match self.main_cf.get(name.as_bytes()) {
-            Some(v) => v.to_vec(),
-            None => default_str(name).as_bytes().to_vec(),
-        };
-        let mut resolver = InstanceResolver {
-            main_cf: &self.main_cf,
-            config_dir: &self.config_dir,
-        };
-        match expand(&raw, &mut resolver) {
+        match evaluate(&self.main_cf, &self.config_dir, name) {
             Ok(v) => Ok(v),
             Err(ExpandError::Syntax(warnings)) => {
                 for w in &warnings {
                     msg::warn(w);
                 }
                 Err(Fatal::new("dictionary mail_dict: macro processing error"))
+            }
+            Err(ExpandError::Fatal(warnings, text)) => {
+                for w in &warnings {
+                    msg::warn(w);
+                }
+                Err(Fatal(text))
             }
             Err(ExpandError::Unknown(_)) => self.ask_postconf(name),
         }
@@ -193,6 +191,26 @@ impl Primary {
     pub fn secondary_dirs(&self) -> Vec<Vec<u8>> {
         split_list(&self.multi_dirs)
     }
+}
+
+/// The expansion of one parameter of the primary's main.cf, as
+/// mail_conf_eval() computes it: main.cf's value, else the default, with
+/// every reference expanded (src/expand.rs).  What only Postfix knows is
+/// [`ExpandError::Unknown`]: [`Primary::param`] then asks postconf.
+pub fn evaluate(
+    main_cf: &MainCf,
+    config_dir: &[u8],
+    name: &str,
+) -> std::result::Result<Vec<u8>, ExpandError> {
+    let raw = match main_cf.get(name.as_bytes()) {
+        Some(v) => v.to_vec(),
+        None => default_str(name).as_bytes().to_vec(),
+    };
+    let mut resolver = InstanceResolver {
+        main_cf,
+        config_dir,
+    };
+    expand(&raw, &mut resolver)
 }
 
 /// Splits a list on commas and white space, dropping empty elements (CHARS_COMMA_SP).
