@@ -346,8 +346,11 @@ fn check_maincf(data: &[u8]) -> Option<Finding> {
     None
 }
 
+/// Whether the text may hold a comparison (`==`, `!=`, `<`, `>`, ...):
+/// the scan does not evaluate it (an operand that is no compatibility
+/// level, a number beyond a long, fail only when expanding).
 fn has_logical(b: &[u8]) -> bool {
-    b.windows(2).any(|w| w == b"==" || w == b"!=")
+    b.windows(2).any(|w| w == b"==" || w == b"!=") || b.iter().any(|&c| c == b'<' || c == b'>')
 }
 
 fn check_expand(text: &[u8], defs: &[(Vec<u8>, Def)]) -> Option<Finding> {
@@ -1588,6 +1591,7 @@ fn signature(case: &Case) -> Option<String> {
                     )
                 }
                 Err(ExpandError::Unknown(_)) => "unknown".into(),
+                Err(ExpandError::Fatal(w, _)) => format!("fatal {}", w.len().min(3)),
             };
             format!(
                 "{r} asked {} scan {:?}",
