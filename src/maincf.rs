@@ -1,5 +1,19 @@
-//! main.cf as Postfix reads it: logical lines (readlline), `name = value`
-//! (split_nameval), last assignment wins.  Everything is bytes.
+//! main.cf as Postfix reads it (mail_conf_read, dict_load_file_xt,
+//! readlline, split_nameval, dict_update).  Everything is bytes.  Rules:
+//!
+//! * Logical lines (readlline): a line that starts with white space
+//!   continues the previous one (joined as is); blank lines and lines whose
+//!   first non-blank is `#` are dropped, also between continued lines; text
+//!   that would start a logical line with white space is dropped with
+//!   `FILE: logical line must not start with whitespace: "30 BYTES..."`.
+//! * A NUL byte ends the line, as C strings end.
+//! * Each line is `name = value` (split_nameval): white space around the
+//!   name, the `=` and the value is dropped; `missing attribute name` and
+//!   `missing '=' after attribute name` are fatal: `FILE, line N: WHY:
+//!   "LINE"`.
+//! * The last assignment wins; dict_update warns `FILE, line N: overriding
+//!   earlier entry: NAME=OLD` only when the value changes (the same value
+//!   again is quiet), config_directory's preset value included.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -120,7 +134,8 @@ impl MainCf {
             }
             match split_nameval(&line.text) {
                 Ok((name, value)) => {
-                    if let Some(old) = params.insert(name.to_vec(), value.to_vec()) {
+                    let old = params.insert(name.to_vec(), value.to_vec());
+                    if let Some(old) = old.filter(|old| old != value) {
                         warnings.push(bfmt(
                             "%s, line %s: overriding earlier entry: %s=%s",
                             &[path, line.lineno.to_string().as_bytes(), name, &old],
@@ -232,6 +247,13 @@ mod tests {
             w,
             vec!["/x/main.cf, line 2: overriding earlier entry: a=1".to_string()]
         );
+    }
+
+    #[test]
+    fn the_same_value_again_is_quiet() {
+        let (r, w) = parse("biff = no\nbiff =  no\n");
+        assert_eq!(r.unwrap().get(b"biff"), Some(&b"no"[..]));
+        assert!(w.is_empty(), "{w:?}");
     }
 
     #[test]

@@ -1,6 +1,19 @@
 //! Diagnostics: `NAME: fatal: text` and `NAME: warning: text` on stderr and
 //! the same text to syslog (tag NAME with the pid, facility mail), the way
-//! Postfix's msg(3) reports them.
+//! Postfix's msg(3) reports them.  Rules (msg_output, printable,
+//! maillog_client, msg_logger, logwriter):
+//! * Every text goes through printable(): bytes other than printable ASCII
+//!   and space become `?`; well-formed UTF-8 passes only once main.cf has
+//!   been processed with smtputf8_enable = yes (before that, `open
+//!   /tmp/é/main.cf` shows `??`).
+//! * Without maillog_file, records go to syslog.  With it (or, before
+//!   main.cf is read, with POSTLOG_SERVICE in the environment) they go to
+//!   postlogd's socket as `MON DD HH:MM:SS HOST NAME[PID]: LEVEL: TEXT`
+//!   (HOST: myhostname's first label), not to syslog; when postlogd does
+//!   not answer, they are appended to maillog_file, created mode 0600 and
+//!   never through a symbolic link (Postfix 3.11; 3.7 made it 0644 and
+//!   followed links); when that fails too, `fatal: logfile 'FILE' is not
+//!   available: REASON` ends the program.
 
 use std::ffi::CString;
 use std::io::Write;
@@ -16,7 +29,8 @@ static PROGNAME: OnceLock<Vec<u8>> = OnceLock::new();
 /// The syslog ident; openlog keeps a pointer to it.
 static IDENT: OnceLock<CString> = OnceLock::new();
 
-/// Whether valid UTF-8 passes through messages unchanged (smtputf8_enable).
+/// Whether valid UTF-8 passes through messages unchanged (smtputf8_enable):
+/// unset, as in Postfix until main.cf has been processed, it does not.
 static UTF8: OnceLock<bool> = OnceLock::new();
 
 /// Where records go besides stderr (maillog_client's two modes).
@@ -134,13 +148,37 @@ fn postlog(service: &[u8], hostname: &[u8], file: &[u8], prefix: &str, text: &[u
         return;
     }
     record.push(b'\n');
-    let opened = std::fs::OpenOptions::new()
+    if let Err(e) = append_to_logfile(file, &record) {
+        logfile_unavailable(file, &e);
+    }
+}
+
+/// logwriter_one_shot as Postfix 3.11 does it: append to the file, created
+/// mode 0600, never through a symbolic link.
+fn append_to_logfile(file: &[u8], record: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
         .append(true)
         .create(true)
-        .open(os(file));
-    if let Ok(mut f) = opened {
-        let _ = f.write_all(&record);
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(os(file))?;
+    f.write_all(record)
+}
+
+/// maillog_client_logwriter_fallback's failure: `fatal: logfile 'FILE' is
+/// not available: REASON` (on stderr: the logfile is what failed), once.
+fn logfile_unavailable(file: &[u8], err: &std::io::Error) {
+    static GUARD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if GUARD.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return;
     }
+    let text = bfmt(
+        "logfile '%s' is not available: %s",
+        &[file, io_error_text(err).as_bytes()],
+    );
+    report("fatal", libc::LOG_CRIT, &text);
+    std::process::exit(1)
 }
 
 /// A fatal error: the text after `fatal: `.
@@ -295,7 +333,11 @@ pub fn progname() -> &'static [u8] {
 
 /// Replaces what a terminal or log should not see with '?', as printable(3).
 pub fn printable(text: &[u8]) -> Vec<u8> {
-    let utf8 = UTF8.get().copied().unwrap_or(true);
+    printable_with(text, UTF8.get().copied().unwrap_or(false))
+}
+
+/// printable() with UTF-8 allowed or not.
+fn printable_with(text: &[u8], utf8: bool) -> Vec<u8> {
     let mut out = text.to_vec();
     let mut i = 0;
     while i < out.len() {
@@ -478,8 +520,12 @@ mod tests {
 
     #[test]
     fn printable_replaces_controls_and_broken_utf8() {
-        assert_eq!(printable(b"a\tb\x01c"), b"a?b?c".to_vec());
-        assert_eq!(printable("é".as_bytes()), "é".as_bytes().to_vec());
-        assert_eq!(printable(b"\xff\xc3"), b"??".to_vec());
+        assert_eq!(printable_with(b"a\tb\x01c", true), b"a?b?c".to_vec());
+        assert_eq!(
+            printable_with("é".as_bytes(), true),
+            "é".as_bytes().to_vec()
+        );
+        assert_eq!(printable_with("é".as_bytes(), false), b"??".to_vec());
+        assert_eq!(printable_with(b"\xff\xc3", true), b"??".to_vec());
     }
 }
