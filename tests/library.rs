@@ -315,3 +315,24 @@ fn smtputf8_enable_is_expanded() {
             )));
     }
 }
+
+// --- the man page's claims ------------------------------------------------
+
+/// `-e init` accepts -a, -g and -i and ignores them (postmulti.c checks
+/// only -I, -G and parameters for init); the man page says so.
+#[test]
+fn init_accepts_a_g_and_i_and_ignores_them() {
+    for args in [
+        &["-e", "init", "-a"][..],
+        &["-e", "init", "-g", "nosuch"],
+        &["-e", "init", "-i", "nosuch"],
+    ] {
+        Scenario::new()
+            .check("postconf -h multi_instance_enable multi_instance_wrapper")
+            .run(args)
+            .assert_same()
+            .assert_status(0)
+            .assert_stderr("")
+            .assert_checks_line("yes");
+    }
+}
