@@ -10,10 +10,12 @@
 //!   main.cf is read, with POSTLOG_SERVICE in the environment) they go to
 //!   postlogd's socket as `MON DD HH:MM:SS HOST NAME[PID]: LEVEL: TEXT`
 //!   (HOST: myhostname's first label), not to syslog; when postlogd does
-//!   not answer, they are appended to maillog_file, created mode 0600 and
-//!   never through a symbolic link (Postfix 3.11; 3.7 made it 0644 and
-//!   followed links); when that fails too, `fatal: logfile 'FILE' is not
-//!   available: REASON` ends the program.
+//!   not answer, they are appended to maillog_file (safe_open's rules: a
+//!   new file is created mode 0600, as Postfix 3.11 does, 3.7 used 0644;
+//!   never through a symbolic link other than root's, as /dev/stdout is;
+//!   never to a file with more than one hard link).  When that fails, the
+//!   record is lost, and unless the program is already dying of a fatal
+//!   error, `fatal: open logfile 'FILE': REASON` ends it.
 
 use std::ffi::CString;
 use std::io::Write;
@@ -149,32 +151,52 @@ fn postlog(service: &[u8], hostname: &[u8], file: &[u8], prefix: &str, text: &[u
     }
     record.push(b'\n');
     if let Err(e) = append_to_logfile(file, &record) {
-        logfile_unavailable(file, &e);
+        logfile_unavailable(file, &e, prefix == "fatal: ");
     }
 }
 
-/// logwriter_one_shot as Postfix 3.11 does it: append to the file, created
-/// mode 0600, never through a symbolic link.
+/// logwriter_one_shot, with safe_open's checks: a new file is created mode
+/// 0600 (Postfix 3.11's default; 3.7 used 0644) without following a link;
+/// an existing one must be a regular file with one link, or a device, or a
+/// symbolic link owned by root (as /dev/stdout is) to one of those.
 fn append_to_logfile(file: &[u8], record: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(os(file))?;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let path = os(file);
+    let refused = |why: &str| std::io::Error::other(why.to_string());
+    let mut options = std::fs::OpenOptions::new();
+    options.append(true);
+    let mut f = match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => options
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)?,
+        Err(e) => return Err(e),
+        Ok(link) if link.file_type().is_symlink() && link.uid() != 0 => {
+            return Err(refused("file is a symbolic link"))
+        }
+        Ok(_) => {
+            let f = options.open(path)?;
+            let meta = f.metadata()?;
+            if meta.file_type().is_file() && meta.nlink() != 1 {
+                return Err(refused("file has multiple hard links"));
+            }
+            f
+        }
+    };
     f.write_all(record)
 }
 
-/// maillog_client_logwriter_fallback's failure: `fatal: logfile 'FILE' is
-/// not available: REASON` (on stderr: the logfile is what failed), once.
-fn logfile_unavailable(file: &[u8], err: &std::io::Error) {
+/// The logfile cannot be written: Postfix's logwriter dies with `fatal:
+/// open logfile 'FILE': WHY`, which is not printed when the program is
+/// already dying of a fatal error (msg_fatal's own guard).
+fn logfile_unavailable(file: &[u8], err: &std::io::Error, dying: bool) {
     static GUARD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    if GUARD.swap(true, std::sync::atomic::Ordering::SeqCst) {
+    if dying || GUARD.swap(true, std::sync::atomic::Ordering::SeqCst) {
         return;
     }
     let text = bfmt(
-        "logfile '%s' is not available: %s",
+        "open logfile '%s': %s",
         &[file, io_error_text(err).as_bytes()],
     );
     report("fatal", libc::LOG_CRIT, &text);
