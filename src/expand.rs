@@ -3,7 +3,7 @@
 //! registers.  The observable rules, each mirrored below by the function
 //! named after the C code it follows:
 //!
-//! * mac_parse ([`Expander::parse`]): `$$` is one `$`; `$name` takes the
+//! * mac_parse (`Expander::parse`): `$$` is one `$`; `$name` takes the
 //!   longest run of ASCII letters, digits and `_`; `${...}` and `$(...)`
 //!   take everything up to the matching close, counting only their own
 //!   kind of bracket.  A `$` followed by nothing usable is `empty macro
@@ -14,12 +14,12 @@
 //!   ends the parse without a word (an unclosed one still warns), while
 //!   `$name` and `$` go on to the callback (which does nothing more) and
 //!   to the `empty macro name` check.
-//! * mac_expand_callback ([`Expander::callback`]): more than 100 nested
+//! * mac_expand_callback (`Expander::callback`): more than 100 nested
 //!   calls is `unreasonable macro call nesting: "TEXT"`.  After the first
 //!   error nothing more is expanded, but the parse goes on (so later
 //!   `truncated`/`empty` warnings still print).
 //! * A body that starts, after white space (space, tab, CR, LF), with `{`
-//!   is a relational expression ([`Expander::parse_relational`]):
+//!   is a relational expression (`Expander::parse_relational`):
 //!   `{left} OP {right}`, OP one of `==` `!=` `<` `<=` `>` `>=`, read as
 //!   the longest run of `<>!=?+-*/~&|%` (anything else: `"==" or "!=""
 //!   or "<"" or "<="" or ">="" or ">" expected at: "...LEFT}>>>NEXT20"`).
@@ -31,11 +31,11 @@
 //!   "REST"`).  Each operand is expanded afresh (its own nesting count and
 //!   error state: an error in the left one does not silence the right
 //!   one), and the comparison is made even after an operand's error.
-//! * mac_exp_eval ([`compare`]): when both operands are all digits (and not
+//! * mac_exp_eval (`compare`): when both operands are all digits (and not
 //!   empty) they are compared as numbers (so `01000 == 1000`); a number
 //!   beyond a signed 64-bit long is the fatal `mac_exp_eval: bad
 //!   conversion: DIGITS`.  Otherwise they compare as byte strings (strcmp).
-//! * compat_relop_eval ([`compat_level_from_string`]): with `level`, both
+//! * compat_relop_eval (`compat_level_from_string`): with `level`, both
 //!   sides are compatibility levels `major[.minor[.patch]]` read by
 //!   strtol (leading white space and a sign allowed), minor and patch
 //!   0..1023; anything else is the warning `malformed compatibility level
@@ -44,7 +44,7 @@
 //! * The value of a relational expression is `true` or empty; it may be
 //!   followed by `?` or `:` (anything else: `"?" or ":" expected at:
 //!   "...}>>>NEXT20"`).
-//! * Otherwise the body is a name ([`Expander::named`]), white space
+//! * Otherwise the body is a name (`Expander::named`), white space
 //!   allowed around it: `${ name }`, `${name ?x}`.  A character other than
 //!   a letter, digit or `_` inside it is `attribute name syntax error at:
 //!   "...BEFORE>>>NEXT20"`.

@@ -621,19 +621,10 @@ fn expression_fuzz_short() {
 #[test]
 #[ignore = "long run: EXPR_FUZZ_SECONDS=600 cargo test --release --test expression_fuzz -- --ignored --nocapture"]
 fn expression_fuzz_long() {
-    let secs: u64 = std::env::var("EXPR_FUZZ_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(60);
-    let seed: u64 = std::env::var("EXPR_FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-        });
+    let number = |name: &str| std::env::var(name).ok().and_then(|s| s.parse::<u64>().ok());
+    let secs = number("EXPR_FUZZ_SECONDS").unwrap_or(60);
+    let clock = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    let seed = number("EXPR_FUZZ_SEED").unwrap_or(clock.unwrap().as_nanos() as u64);
     println!("expression fuzz: seed {seed} (EXPR_FUZZ_SEED={seed} repeats it), {secs} s");
     let t = Instant::now();
     let report = fuzz(seed, move |_| t.elapsed() >= Duration::from_secs(secs));

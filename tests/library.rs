@@ -235,15 +235,20 @@ fn main_cf_warnings_once_on_life_cycle_commands() {
 
 // --- 6, 7. mail_params_init: myhostname, process_name, process_id ---------
 
+/// POSTLOG_HOSTNAME for children on host `vm`, no myhostname in main.cf,
+/// maillog_file set and EXTRA appended.
+fn postlog_hostname(extra: &str) -> Compared {
+    let main_cf = BASELINE_MAIN_CF.replace("myhostname = sandbox.example\n", "")
+        + "maillog_file = /var/log/postfix.log\n"
+        + extra;
+    Scenario::new()
+        .file("/etc/postfix/main.cf", main_cf)
+        .run_shell("hostname vm && postmulti -x printenv POSTLOG_HOSTNAME")
+}
+
 #[test]
 fn postlog_hostname_gets_localdomain() {
-    Scenario::new()
-        .file(
-            "/etc/postfix/main.cf",
-            BASELINE_MAIN_CF.replace("myhostname = sandbox.example\n", "")
-                + "maillog_file = /var/log/postfix.log\n",
-        )
-        .run_shell("hostname vm && postmulti -x printenv POSTLOG_HOSTNAME")
+    postlog_hostname("")
         .assert_same()
         .assert_status(0)
         .assert_stdout("vm.localdomain\n");
@@ -251,13 +256,7 @@ fn postlog_hostname_gets_localdomain() {
 
 #[test]
 fn postlog_hostname_gets_mydomain() {
-    Scenario::new()
-        .file(
-            "/etc/postfix/main.cf",
-            BASELINE_MAIN_CF.replace("myhostname = sandbox.example\n", "")
-                + "maillog_file = /var/log/postfix.log\nmydomain = example.org\n",
-        )
-        .run_shell("hostname vm && postmulti -x printenv POSTLOG_HOSTNAME")
+    postlog_hostname("mydomain = example.org\n")
         .assert_same()
         .assert_status(0)
         .assert_stdout("vm.example.org\n");
