@@ -647,4 +647,10 @@ const REGRESSIONS: &[(&str, bool)] = &[
         "multi_instance_name = ${{$mail_name} >= {Postfix}?{postfix-a}}\n",
         true,
     ),
+    // The first long run (seed 20261204): the same value twice is quiet (dict_update).
+    ("syslog_name = ${c }\na = 10\nu = 1\nu = 1\n", false),
+    (
+        "syslog_name = ${config_directory\t:{${b b}}}$config_directory\nx_1 = $u\nx_1 = $u\n",
+        false,
+    ),
 ];
