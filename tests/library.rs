@@ -198,6 +198,8 @@ fn import_environment_text_after_a_group_is_fatal() {
     for (value, element) in [
         ("{FOO=1}x", "{FOO=1}x"),
         ("A {FOO=1}{BAR=2}", "{FOO=1}{BAR=2}"),
+        // \v and \f do not separate elements (CHARS_COMMA_SP); printable() shows '?'.
+        ("{FOO=1}\x0bB", "{FOO=1}?B"),
     ] {
         primary(&format!("import_environment = {value}"))
             .run(&["-e", "init"])
