@@ -343,3 +343,34 @@ fn init_accepts_a_g_and_i_and_ignores_them() {
             .assert_checks_line("yes");
     }
 }
+
+/// dict_load_file_xt: a main.cf changed within the last second is read again
+/// every 0.3 s into the same table until it is older, so a changed entry
+/// warns on each pass (how many passes depends on the clock); one whose
+/// mtime is in the future is read once.
+#[test]
+fn a_main_cf_changed_just_now_is_read_again() {
+    let c = primary("biff = yes").run_shell("touch /etc/postfix/main.cf && postmulti -l");
+    for side in [c.reference(), c.ours()] {
+        side.assert_status(0).assert_stdout(P);
+        let records = side.postmulti_syslog();
+        let mut distinct = records.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert!(records.len() >= 3, "{records:?}");
+        assert_eq!(
+            distinct,
+            [
+                "<20>TIME postmulti[PID]: warning: /etc/postfix/main.cf, line 24: overriding earlier entry: biff=no",
+                "<20>TIME postmulti[PID]: warning: /etc/postfix/main.cf, line 3: overriding earlier entry: biff=yes",
+            ]
+        );
+    }
+    primary("biff = yes")
+        .run_shell("touch -d '+1 hour' /etc/postfix/main.cf && postmulti -l")
+        .assert_same()
+        .assert_status(0)
+        .assert_stderr(warning(
+            "/etc/postfix/main.cf, line 24: overriding earlier entry: biff=no",
+        ));
+}
