@@ -6,6 +6,102 @@
 //!
 //! postconf is slow (a process per instance) and also prints warnings about
 //! things it sees anywhere in DIR/main.cf and DIR/master.cf.
+//!
+//! # postconf's rules: master.cf and the values it computes
+//!
+//! What Debian's postconf 3.7 (postconf_master.c, postconf_user.c,
+//! postconf_builtin.c, postconf_lookup.c, postconf_dbms.c, mystrtok.c,
+//! valid_hostname.c, compat_level.c) does with an instance directory, as
+//! far as it shows on stderr and in its exit status.  "Mirrored" rules are
+//! followed here exactly; for the others the reader hands the instance to
+//! postconf, which is always right.  Side-by-side tests with Debian's
+//! postmulti are in tests/postconf_rules.rs (named below), the reader is
+//! compared with postconf by tests/exactness.rs and tests/fuzz.rs.
+//!
+//! master.cf ([`crate::mastercf`]):
+//! 1. Logical lines as readllines() makes them: blank and `#` lines
+//!    skipped, a line that starts with white space (isspace(), \v and \f
+//!    too) continues the previous one; text that starts a logical line
+//!    with white space is a warning.  No master.cf is a warning.  Left to
+//!    postconf.
+//! 2. Words are split on " \t\r\n" only (argv_splitq): \v and \f belong
+//!    to the words.  Mirrored: `vertical_tab_between_master_cf_fields_is_no_separator`,
+//!    `form_feed_inside_a_master_cf_field_makes_it_invalid`,
+//!    `vertical_tab_inside_a_command_argument_is_quiet`.
+//! 3. A `{` anywhere in a word opens a group, blanks included, up to its
+//!    matching `}` or the end of the line (mystrtokq); a `}` outside a group
+//!    is an ordinary byte.  Mirrored; a word with blanks is left to
+//!    postconf: `open_brace_in_the_service_name_swallows_the_line`,
+//!    `open_brace_in_an_option_value_swallows_the_next_option`.
+//! 4. Fewer than eight words: fatal "bad field count".  The type must be
+//!    inet, unix, unix-dgram, fifo or pass; private, unpriv and chroot one
+//!    of `y`, `n`, `-`; the wakeup time `-` or digits, either with an
+//!    optional `?` (so `?` alone passes); the process limit `-` or digits;
+//!    otherwise fatal "invalid ... field" (pcf_check_master_entry).
+//!    Mirrored (as tests above, and mastercf's unit tests).
+//! 5. Daemon options run from the ninth word up to the first word that does
+//!    not start with `-`, or `--`.  In an option, an `o` after its first
+//!    letter starts an `-o` of its own (`-vo x=1` is `-v -o x=1`, and
+//!    `-osyslog_name=x` is `-o sysl -o g_name=x`); `-ozz` is `-o zz`; `-o`
+//!    takes the next word as its value (pcf_normalize_daemon_args).
+//!    Mirrored: `clustered_option_sets_a_parameter`,
+//!    `options_stop_at_the_first_non_option`, `options_stop_at_double_dash`.
+//!    An option value or argument that starts with `{` is extracted (with
+//!    warnings when malformed), and a lone `-` is read past its end: left
+//!    to postconf.
+//! 6. Each `-o` value that split_nameval() accepts is a setting of the
+//!    entry's name space "service/type"; one it refuses is skipped in
+//!    silence, as is a last `-o` with no value.  Entries with the same
+//!    service and type share one name space (a later setting replaces an
+//!    earlier one) and each of them is checked against all of it, so
+//!    warnings repeat (register_user_parameters).  Mirrored:
+//!    `repeated_service_entries_share_one_namespace`.
+//! 7. Settings of names that are not built in and not validated by a
+//!    reference are "unused parameter"; service_name, process_name,
+//!    process_id, mail_version and mail_release_date are read-only
+//!    ("read-only parameter assignment").  Left to postconf.
+//!
+//! Expansion (pcf_lookup_parameter_value, pcf_register_dbms_parameters):
+//! 8. postconf expands every main.cf value and every `-o` value, except
+//!    those of raw parameters (default_rbl_reply, smtpd_expansion_filter,
+//!    ...), which this reader does not single out, and parses the result
+//!    for `{...}` groups and `type:name` databases.  A name is looked up in
+//!    the entry's read-only parameters, its name space, main.cf, then the
+//!    built-in defaults.  Mirrored; braces and database types in the result
+//!    are left to postconf.
+//! 9. In a master.cf entry, service_name is its service field and
+//!    process_name what follows the last `/` of its command.  Mirrored:
+//!    `master_cf_service_name_in_a_conditional`,
+//!    `master_cf_process_name_in_a_conditional`.
+//!
+//! Computed values (postconf_builtin.c):
+//! 10. process_name is "postconf"; process_id its process id.  Mirrored,
+//!     process_id only where no comparison can see its digits:
+//!     `computed_process_name_in_main_cf`,
+//!     `computed_process_id_in_a_conditional`.
+//! 11. Whenever main.cf does not set myhostname, postconf takes the
+//!     kernel's host name, and dies ("unable to use my own hostname", after
+//!     valid_hostname's warning) when it is empty, numeric, has a misplaced
+//!     dot or hyphen, another byte than letters, digits, `-`, `_` and `.`,
+//!     a label over 63 bytes.  A name without a dot gets `.` and main.cf's
+//!     mydomain (evaluated), else "localdomain".  mydomain's default is what
+//!     follows the first dot of myhostname, else "localdomain".  Mirrored
+//!     ([`crate::hostname`]); a mydomain or myhostname with a `$` in it is
+//!     left to postconf: `numeric_host_name_is_refused`,
+//!     `host_name_with_adjacent_dots_is_refused`,
+//!     `numeric_host_name_is_not_read_when_myhostname_is_set`,
+//!     `computed_myhostname_in_a_conditional`, `computed_mydomain_compared`.
+//! 12. Whenever main.cf does not set mynetworks, postconf computes it from
+//!     the host's interfaces, and in doing so compares compatibility_level
+//!     (compat_level_from_string): `major[.minor[.patch]]`, the major
+//!     number at most 2^43 - 1, the others at most 1023; anything else is
+//!     "malformed compatibility level syntax" and fatal "macro processing
+//!     error".  The range is mirrored (other forms are left to postconf);
+//!     a value that needs mynetworks' computed default is left to postconf:
+//!     `compatibility_level_minor_above_1023`,
+//!     `compatibility_level_major_too_large`,
+//!     `compatibility_level_limits_are_accepted`,
+//!     `computed_mynetworks_in_a_conditional`.
 
 use std::collections::HashMap;
 
