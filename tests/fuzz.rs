@@ -1803,20 +1803,18 @@ fn minimize(case: &Case, kind: &str, budget: Duration) -> Case {
         Case::MainCf(d) => shrink_bytes(d, &|t| Case::MainCf(t.to_vec())),
         Case::WhiteSpace(d) => shrink_bytes(d, &|t| Case::WhiteSpace(t.to_vec())),
         Case::Secondary(d) => {
-            let (master, host) = (d.master.clone(), d.host.clone());
+            let base = d.clone();
             shrink_bytes(&mut d.main, &|t| {
                 Case::Secondary(Secondary {
                     main: t.to_vec(),
-                    master: master.clone(),
-                    host: host.clone(),
+                    ..base.clone()
                 })
             });
-            let (main, host) = (d.main.clone(), d.host.clone());
+            let base = d.clone();
             shrink_bytes(&mut d.master, &|t| {
                 Case::Secondary(Secondary {
-                    main: main.clone(),
                     master: t.to_vec(),
-                    host: host.clone(),
+                    ..base.clone()
                 })
             });
             let plain = Secondary {
