@@ -2625,10 +2625,47 @@ const SECONDARY_ROWS: &[(&[u8], &[u8], Said)] = &[
         b"",
         Said::Exit(0, "warning: DIR/main.cf: undefined parameter: b"),
     ),
+    // Found by this fuzzer's master.cf entries against the reader before
+    // it split master.cf as postconf does (issue 18): a `{` that swallows
+    // the rest of the entry (line 138: the first after Debian's master.cf)
+    // ...
+    (
+        b"",
+        b"$\xf5{y unix - - n - - /",
+        Said::Exit(1, "fatal: file DIR/master.cf: line 138: bad field count"),
+    ),
+    // ... and a clustered -vo whose setting has no name.
+    (
+        b"",
+        b"b inet n - y - - s -vo{{{{}{}}}={${?{}}}}\n",
+        Said::Exit(0, "warning: DIR/master.cf: undefined parameter: "),
+    ),
 ];
 
-/// Each row of `SECONDARY_ROWS`: postconf still says what the row says, and
-/// the native reader hands the directory to postconf.
+/// Host names postconf refuses when main.cf does not set myhostname, found
+/// by this fuzzer against the reader before it checked the host name:
+/// (host name, postconf's first line).  Each comes with "fatal: unable to
+/// use my own hostname".
+const HOST_ROWS: &[(&[u8], &str)] = &[
+    (
+        b"l234567890123456789012345678901234567890123456789012345678901234",
+        "warning: valid_hostname: hostname label too long: \
+         l234567890123456789012345678901234567890123456789012345678901234",
+    ),
+    (
+        b"bad..host",
+        "warning: valid_hostname: misplaced delimiter: bad..host",
+    ),
+    (b"-lead", "warning: valid_hostname: misplaced hyphen: -lead"),
+    (
+        b"1.2.3.4",
+        "warning: valid_hostname: numeric hostname: 1.2.3.4",
+    ),
+];
+
+/// Each row of `SECONDARY_ROWS` (on [`HOST`]) and of `HOST_ROWS`: postconf
+/// still says what the row says, and the native reader hands the directory
+/// to postconf.
 #[test]
 fn regression_native_reader_defers_to_postconf() {
     use std::os::unix::ffi::OsStrExt;
@@ -2638,7 +2675,15 @@ fn regression_native_reader_defers_to_postconf() {
     );
     let stock = std::fs::read(STOCK_MASTER_CF).unwrap();
     let mut wrong = Vec::new();
-    for &(main_cf, master_extra, said) in SECONDARY_ROWS {
+    let rows = SECONDARY_ROWS
+        .iter()
+        .map(|&(main, master, said)| (main, master, HOST, said))
+        .chain(
+            HOST_ROWS
+                .iter()
+                .map(|&(host, line)| (&b""[..], &b""[..], host, Said::Exit(1, line))),
+        );
+    for (main_cf, master_extra, host, said) in rows {
         let dir = tempfile::Builder::new()
             .prefix("pm-fuzz-regr.")
             .tempdir()
@@ -2649,10 +2694,10 @@ fn regression_native_reader_defers_to_postconf() {
             std::fs::write(dir.path().join(name), data).unwrap();
             backdate(&dir.path().join(name));
         }
-        // In a uts namespace whose host name has no dot, so that
-        // myhostname's default is "NAME.$mydomain" on every host; the
-        // native reader below sees the same.
-        use_host_name(HOST);
+        // In a uts namespace whose host name is the row's (HOST has no dot,
+        // so that myhostname's default is "NAME.$mydomain" on every host);
+        // the native reader below sees the same.
+        use_host_name(host);
         let out = std::process::Command::new(POSTCONF)
             .arg("-xc")
             .arg(dir.path())
@@ -2666,7 +2711,12 @@ fn regression_native_reader_defers_to_postconf() {
             .replace(dir.path().to_str().unwrap(), "DIR")
             .replace(&format!("{POSTCONF}: "), "");
         let first = stderr.lines().next().unwrap_or("");
-        let shown = format!("{} + master.cf {}", lit(main_cf), lit(master_extra));
+        let shown = format!(
+            "{} + master.cf {} on host {}",
+            lit(main_cf),
+            lit(master_extra),
+            lit(host)
+        );
         match said {
             Said::Exit(code, line) => assert!(
                 out.status.code() == Some(code) && first == line,
