@@ -2223,9 +2223,11 @@ fn fuzz_short() {
     assert_eq!(report.per_target, budget, "{text}");
     assert!(report.compared[3] * 2 > budget[3], "argv: {text}");
     // (The secondary cases include hostile master.cf lines, refused host
-    // names and compatibility levels on purpose: about a fifth of them is
-    // answered natively and so compared.)
-    assert!(report.compared[4] * 6 > budget[4], "secondary: {text}");
+    // names and compatibility levels on purpose: about a sixth of them is
+    // answered natively and so compared; 59 of 400 with this seed once the
+    // expander knew all of mac_expand's operators, which changes which
+    // inputs the corpus keeps.)
+    assert!(report.compared[4] * 8 > budget[4], "secondary: {text}");
 }
 
 #[test]
