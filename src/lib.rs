@@ -10,8 +10,9 @@
 //!
 //! argv → [`command`] → [`primary`] main.cf ([`maincf`], [`expand`]) →
 //! [`table`] of instances (each an [`instance`]; a secondary's parameters
-//! from [`secondary`], which asks postconf, or from the [`native`] reader)
-//! → [`iterate`] or [`manage`]
+//! from [`secondary`], which asks postconf, or from the [`native`] reader,
+//! which reads master.cf with [`mastercf`] and the host's name with
+//! [`hostname`]) → [`iterate`] or [`manage`]
 //! (serialized by [`lock`], environment from [`environ`]); [`msg`] reports.
 //! [`startup`] runs the steps in upstream's order; [`additions`] holds what
 //! this postmulti adds (`--version`, `--completions`); [`bytes`] the small
@@ -83,11 +84,13 @@ pub mod command;
 pub mod defaults;
 pub mod environ;
 pub mod expand;
+pub mod hostname;
 pub mod instance;
 pub mod iterate;
 pub mod lock;
 pub mod maincf;
 pub mod manage;
+pub mod mastercf;
 pub mod msg;
 pub mod native;
 pub mod primary;
