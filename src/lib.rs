@@ -17,6 +17,7 @@ pub mod defaults;
 pub mod environ;
 pub mod expand;
 pub mod instance;
+pub mod interfaces;
 pub mod iterate;
 pub mod lock;
 pub mod maincf;

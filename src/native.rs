@@ -70,7 +70,7 @@ pub fn native(dir: &[u8]) -> Option<Vec<u8>> {
             return None;
         }
     }
-    if !free_of_reference_cycles(&cf) {
+    if !free_of_reference_cycles(&cf) || !crate::interfaces::mynetworks_default_is_quiet(&cf) {
         return None;
     }
     if !cf
@@ -114,6 +114,8 @@ const READ_ONLY: &[&[u8]] = &[
 
 /// Parameters whose values postconf checks when it starts, with the values
 /// that are known to pass everywhere; any other value goes to postconf.
+/// inet_interfaces is checked only with mynetworks unset: see
+/// [`crate::interfaces`].  None of them is left to a master.cf `-o`.
 const VALIDATED: &[&[u8]] = &[
     b"compatibility_level",
     b"inet_protocols",
@@ -154,9 +156,8 @@ fn quiet_setting(name: &[u8], value: &[u8]) -> bool {
             let rest: Vec<&[u8]> = parts.collect();
             major && rest.len() <= 1 && rest.iter().all(|p| number(p))
         }
-        b"inet_protocols" => matches!(value, b"all" | b"ipv4"),
+        b"inet_protocols" => crate::interfaces::inet_proto_families(value).is_some(),
         b"mynetworks_style" => matches!(value, b"host" | b"subnet" | b"class"),
-        b"inet_interfaces" => matches!(value, b"all" | b"loopback-only"),
         _ => true,
     };
     fine && !DATABASE_CLIENTS
