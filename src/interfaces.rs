@@ -90,7 +90,11 @@ pub fn inet_proto_families(value: &[u8]) -> Option<(bool, bool)> {
     let supported = |family| {
         static PROBES: OnceLock<(bool, bool)> = OnceLock::new();
         let (four, six) = *PROBES.get_or_init(|| (probe(libc::AF_INET), probe(libc::AF_INET6)));
-        if family == libc::AF_INET { four } else { six }
+        if family == libc::AF_INET {
+            four
+        } else {
+            six
+        }
     };
     ((v4 || v6) && (!v4 || supported(libc::AF_INET)) && (!v6 || supported(libc::AF_INET6)))
         .then_some((v4, v6))

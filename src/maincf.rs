@@ -101,8 +101,8 @@ pub struct MainCf {
 impl MainCf {
     /// Parses main.cf text; `path` names the file in messages.  `preset`
     /// holds what Postfix enters before reading the file (config_directory).
-    /// Warnings are collected, an overridden entry among them; a malformed
-    /// line is the fatal error Postfix reports.
+    /// Warnings are collected, an entry overridden with another value among
+    /// them; a malformed line is the fatal error Postfix reports.
     pub fn parse(
         path: &[u8],
         data: &[u8],
@@ -120,7 +120,9 @@ impl MainCf {
             }
             match split_nameval(&line.text) {
                 Ok((name, value)) => {
-                    if let Some(old) = params.insert(name.to_vec(), value.to_vec()) {
+                    // dict_load_fp() warns only when the value changes.
+                    let old = params.insert(name.to_vec(), value.to_vec());
+                    if let Some(old) = old.filter(|old| old != value) {
                         warnings.push(bfmt(
                             "%s, line %s: overriding earlier entry: %s=%s",
                             &[path, line.lineno.to_string().as_bytes(), name, &old],
@@ -222,6 +224,13 @@ mod tests {
         assert_eq!(cf.get(b"a"), Some(&b"x   b   d"[..]));
         assert_eq!(cf.get(b"q"), Some(&b"1"[..]));
         assert!(w.is_empty());
+    }
+
+    #[test]
+    fn the_same_value_again_is_no_override() {
+        let (r, w) = parse("a = 1\na = 1\nb = x\nb =  x \n");
+        assert_eq!(r.unwrap().get(b"a"), Some(&b"1"[..]));
+        assert!(w.is_empty(), "{w:?}");
     }
 
     #[test]
