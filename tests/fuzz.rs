@@ -50,6 +50,9 @@ use postmulti::instance::REQUESTED;
 use postmulti::maincf::MainCf;
 use postmulti::native;
 
+#[path = "common/addresses.rs"]
+mod addresses;
+
 const STACK: usize = 8 << 20;
 const POSTCONF: &str = "/usr/sbin/postconf";
 /// Debian's stock master.cf as the package ships it (the host's
@@ -1201,6 +1204,8 @@ fn gen_secondary(rng: &mut Rng) -> Vec<u8> {
                     b"loopback-only",
                     b"127.0.0.1",
                     b"[::1]",
+                    b"192.0.2.77, [2001:db8::5]",
+                    b"nosuch.invalid",
                     b"hash:/etc/aliases",
                     b"{ a b }",
                     b"{a}, {b}",
@@ -1228,6 +1233,13 @@ fn gen_secondary(rng: &mut Rng) -> Vec<u8> {
             out.extend(gen_expr(rng, 1, true));
         }
         out.push(b'\n');
+    }
+    // Interface settings (tests/common/addresses.rs): postconf checks
+    // inet_interfaces against the host's interfaces when mynetworks is unset.
+    if rng.one_in(4) {
+        for (name, value) in addresses::interface_settings(&mut |n| rng.below(n)) {
+            out.extend_from_slice(format!("{name} = {value}\n").as_bytes());
+        }
     }
     out
 }
@@ -2162,6 +2174,34 @@ const SECONDARY_ROWS: &[(&[u8], &[u8], Said)] = &[
         Said::Exit(
             1,
             "fatal: parameter inet_interfaces: no local interface found for 0.0.0.2",
+        ),
+    ),
+    // Only the whole value "all" (lower case) means every interface;
+    // anywhere else it is a host name.
+    (b"inet_interfaces = ALL\n", b"", Said::Host),
+    (b"inet_interfaces = all, 127.0.0.1\n", b"", Said::Host),
+    (
+        b"inet_interfaces = [127.0.0.1], 2001:db8::dead\n",
+        b"",
+        Said::Exit(
+            1,
+            "fatal: parameter inet_interfaces: no local interface found for 2001:db8::dead",
+        ),
+    ),
+    (
+        b"inet_interfaces = ::ffff:127.0.0.1\n",
+        b"",
+        Said::Exit(
+            1,
+            "fatal: parameter inet_interfaces: no local interface found for ::ffff:127.0.0.1",
+        ),
+    ),
+    (
+        b"inet_protocols = IPv4\n",
+        b"",
+        Said::Exit(
+            1,
+            "fatal: unknown inet_protocols value \"IPv4\" in \"IPv4\"",
         ),
     ),
     (
