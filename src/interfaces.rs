@@ -42,7 +42,7 @@ use crate::maincf::MainCf;
 /// Whether postconf would compute and accept the default of mynetworks for
 /// this main.cf without a word: it is set (nothing is computed), or
 /// inet_interfaces, inet_protocols and mynetworks_style name addresses that
-/// this host has ([`own_inet_addr_list`]).
+/// this host has (`own_inet_addr_list`).
 pub fn mynetworks_default_is_quiet(cf: &MainCf) -> bool {
     if cf.get(b"mynetworks").is_some() {
         return true;

@@ -42,7 +42,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
-#[path = "common/addresses.rs"]
 mod addresses;
 
 const POSTCONF: &str = "/usr/sbin/postconf";

@@ -50,7 +50,6 @@ use postmulti::instance::REQUESTED;
 use postmulti::maincf::MainCf;
 use postmulti::native;
 
-#[path = "common/addresses.rs"]
 mod addresses;
 
 const STACK: usize = 8 << 20;
@@ -1234,7 +1233,7 @@ fn gen_secondary(rng: &mut Rng) -> Vec<u8> {
         }
         out.push(b'\n');
     }
-    // Interface settings (tests/common/addresses.rs): postconf checks
+    // Interface settings (tests/addresses/mod.rs): postconf checks
     // inet_interfaces against the host's interfaces when mynetworks is unset.
     if rng.one_in(4) {
         for (name, value) in addresses::interface_settings(&mut |n| rng.below(n)) {

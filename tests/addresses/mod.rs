@@ -1,6 +1,6 @@
 //! Settings of inet_interfaces, proxy_interfaces, inet_protocols,
 //! mynetworks_style and mynetworks for the generators of exactness.rs and
-//! fuzz.rs (included by path: `#[path = "common/addresses.rs"] mod addresses;`).
+//! fuzz.rs (`mod addresses;`).
 //!
 //! postconf checks inet_interfaces against the host's interfaces when
 //! mynetworks is unset (src/interfaces.rs), so the values mix addresses
