@@ -1,5 +1,5 @@
-//! postconf's check of inet_interfaces, for the native reader
-//! ([`crate::native`]).
+//! postconf's checks of inet_interfaces, inet_protocols and mynetworks_style,
+//! for the native reader ([`crate::native`]).
 //!
 //! postconf looks at inet_interfaces only while it computes the default of
 //! mynetworks (pcf_mynetworks() calls mynetworks(), which calls
@@ -8,8 +8,9 @@
 //! left at its default is expanded once (scan_default_parameter_values).
 //! That is why an instance made by `postmulti -e create` (Debian's main.cf
 //! sets mynetworks) lists quietly with any inet_interfaces, while a main.cf
-//! with `inet_interfaces = 192.0.2.5` alone makes postconf die.
-//! proxy_interfaces is never looked at.
+//! with `inet_interfaces = 192.0.2.5` alone makes postconf die.  The same
+//! holds for inet_protocols and mynetworks_style, which pcf_mynetworks()
+//! reads then and only then.  proxy_interfaces is never looked at.
 //!
 //! own_inet_addr_init() then takes inet_interfaces as it is written:
 //! - `all` (the whole value, lower case): every address of every interface
@@ -40,9 +41,10 @@ use nix::libc;
 use crate::maincf::MainCf;
 
 /// Whether postconf would compute and accept the default of mynetworks for
-/// this main.cf without a word: it is set (nothing is computed), or
-/// inet_interfaces, inet_protocols and mynetworks_style name addresses that
-/// this host has (`own_inet_addr_list`).
+/// this main.cf without a word: it is set (nothing is computed, and
+/// postconf reads none of inet_interfaces, inet_protocols and
+/// mynetworks_style), or those three are literal values it accepts that
+/// name addresses this host has (`own_inet_addr_list`).
 pub fn mynetworks_default_is_quiet(cf: &MainCf) -> bool {
     if cf.get(b"mynetworks").is_some() {
         return true;
@@ -61,20 +63,25 @@ pub fn mynetworks_default_is_quiet(cf: &MainCf) -> bool {
     let Some(families) = inet_proto_families(protocols) else {
         return false;
     };
+    // The built-in default (host or subnet, by compatibility_level) is fine.
+    let style = cf.get(b"mynetworks_style");
+    if !matches!(style, None | Some(b"host" | b"subnet" | b"class")) {
+        return false;
+    }
     let Some(own) = own_inet_addr_list(interfaces, families, local_addresses()) else {
         return false;
     };
-    // Only "class" can fail; its value is validated as a literal by the
-    // caller, and its built-in default (host or subnet) never fails.
-    cf.get(b"mynetworks_style") != Some(b"class") || own.iter().all(in_class_a_to_d)
+    // Only "class" can fail on an address.
+    style != Some(b"class") || own.iter().all(in_class_a_to_d)
 }
 
 /// The address families an inet_protocols value enables, as (IPv4, IPv6),
 /// as inet_proto_init() reads it: `all`, `ipv4`, `ipv6` (lower case),
-/// separated by commas or white space.  None for anything else, and when
-/// IPv6 is asked for on a host without it (inet_proto_init() warns
-/// "disabling IPv6 name/address support"): left to postconf.
-pub fn inet_proto_families(value: &[u8]) -> Option<(bool, bool)> {
+/// separated by commas or white space.  None for anything else
+/// (inet_proto_init() dies: "unknown inet_protocols value"), and for a
+/// family the host has not (it warns "disabling IPv6 name/address
+/// support"): left to postconf.
+fn inet_proto_families(value: &[u8]) -> Option<(bool, bool)> {
     let (mut v4, mut v6) = (false, false);
     for word in value
         .split(|&b| matches!(b, b',' | b' ' | b'\t' | b'\r' | b'\n'))

@@ -114,8 +114,9 @@ const READ_ONLY: &[&[u8]] = &[
 
 /// Parameters whose values postconf checks when it starts, with the values
 /// that are known to pass everywhere; any other value goes to postconf.
-/// inet_interfaces is checked only with mynetworks unset: see
-/// [`crate::interfaces`].  None of them is left to a master.cf `-o`.
+/// inet_interfaces, inet_protocols and mynetworks_style are checked only
+/// with mynetworks unset: see [`crate::interfaces`].  None of them is left
+/// to a master.cf `-o`.
 const VALIDATED: &[&[u8]] = &[
     b"compatibility_level",
     b"inet_protocols",
@@ -156,8 +157,6 @@ fn quiet_setting(name: &[u8], value: &[u8]) -> bool {
             let rest: Vec<&[u8]> = parts.collect();
             major && rest.len() <= 1 && rest.iter().all(|p| number(p))
         }
-        b"inet_protocols" => crate::interfaces::inet_proto_families(value).is_some(),
-        b"mynetworks_style" => matches!(value, b"host" | b"subnet" | b"class"),
         _ => true,
     };
     fine && !DATABASE_CLIENTS

@@ -966,6 +966,12 @@ fn known_cases() -> Vec<(&'static str, Vec<u8>, &'static [u8])> {
             b"",
         ),
         (
+            "inet_protocols and mynetworks_style unread with mynetworks set",
+            b"mynetworks = 127.0.0.0/8\ninet_protocols = bogus\nmynetworks_style = weird\n"
+                .to_vec(),
+            b"",
+        ),
+        (
             "the same setting twice",
             b"biff = no\nbiff = no\n".to_vec(),
             b"",

@@ -82,6 +82,12 @@ const QUIET: &[(&str, &str, bool)] = &[
         "proxy_interfaces = 198.51.100.1, nosuch.invalid\n",
         false,
     ),
+    // Nor are inet_protocols and mynetworks_style, with mynetworks set.
+    (
+        "m1",
+        "mynetworks = 127.0.0.0/8\ninet_protocols = IPv4\nmynetworks_style = weird\ninet_interfaces = 192.0.2.99\n",
+        true,
+    ),
     // Lone settings (mynetworks unset): addresses the host has.
     ("l1", "inet_interfaces = 192.0.2.5\n", true),
     ("l2", "inet_interfaces = [2001:db8::5],127.0.0.1\n", true),
