@@ -49,15 +49,17 @@ pub fn mynetworks_default_is_quiet(cf: &MainCf) -> bool {
     if cf.get(b"mynetworks").is_some() {
         return true;
     }
-    let literal = |name: &[u8], default: &'static [u8]| match cf.get(name) {
+    // As written, or the built-in default of the installed postconf.
+    let literal = |name: &[u8]| match cf.get(name) {
         Some(v) if v.contains(&b'$') => None,
         Some(v) => Some(v),
-        None => Some(default),
+        None => crate::defaults::builtin_default(name)
+            .map(str::as_bytes)
+            .filter(|v| !v.contains(&b'$')),
     };
-    let (Some(interfaces), Some(protocols)) = (
-        literal(b"inet_interfaces", b"all"),
-        literal(b"inet_protocols", b"all"),
-    ) else {
+    let (Some(interfaces), Some(protocols)) =
+        (literal(b"inet_interfaces"), literal(b"inet_protocols"))
+    else {
         return false;
     };
     let Some(families) = inet_proto_families(protocols) else {
