@@ -70,25 +70,16 @@ fi
 work=$(mktemp -d /tmp/pm-realistic.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
+cp tests/bench/benchlib.py "$work/"
 cat >"$work/bench.py" <<'PYTHON'
 import os, shutil, statistics, subprocess, sys, time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import age, log, select_instances, sh, spawn
+
 ours, runs_override, ns = sys.argv[1], sys.argv[2], [int(n) for n in sys.argv[3].split()]
 ref = "/usr/sbin/postmulti"
-devnull = os.open("/dev/null", os.O_RDWR)
 KINDS = ["created", "null", "out", "in4", "in46", "bare", "tls", "deb13"]
-
-def log(*a):
-    print(*a, file=sys.stderr, flush=True)
-
-def sh(*cmd):
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-
-def age(paths):
-    # Postfix will not read a configuration file changed in the last second
-    # or so: backdate them.
-    for p in paths:
-        os.utime(p, (1577836800, 1577836800))
 
 def v4(i):
     return f"10.1.{i // 250}.{i % 250 + 1}"
@@ -197,19 +188,6 @@ def clone_instances(count):
             os.chown(path, st.st_uid, st.st_gid)
             os.chmod(path, st.st_mode & 0o7777)
 
-def select_instances(n):
-    dirs = " ".join(f"/etc/postfix-r{i}" for i in range(1, n + 1))
-    sh("/usr/sbin/postconf", "-e", f"multi_instance_directories = {dirs}")
-    age(["/etc/postfix/main.cf"])
-
-def spawn(argv):
-    t0 = time.perf_counter()
-    pid = os.posix_spawn(argv[0], argv, os.environ,
-                         file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 1),
-                                       (os.POSIX_SPAWN_DUP2, devnull, 0)])
-    _, status = os.waitpid(pid, 0)
-    return (time.perf_counter() - t0) * 1000, os.waitstatus_to_exitcode(status)
-
 def capture(argv):
     p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     return p.returncode, p.stdout, p.stderr
@@ -230,7 +208,7 @@ clone_instances(max(ns))
 
 rows = []
 for n in ns:
-    select_instances(n)
+    select_instances("postfix-r", n)
     a, b = capture([ref, "-l"]), capture([ours, "-l"])
     if a != b:
         log(f"realistic.sh: N={n}: `postmulti -l` differs: status {a[0]} vs {b[0]}")
