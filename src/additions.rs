@@ -11,6 +11,8 @@ use crate::maincf::{InstanceResolver, MainCf};
 pub const BASH_COMPLETION: &str = include_str!("completion/postmulti.bash");
 /// The zsh completion script.
 pub const ZSH_COMPLETION: &str = include_str!("completion/_postmulti");
+/// The fish completion script.
+pub const FISH_COMPLETION: &str = include_str!("completion/postmulti.fish");
 
 /// The primary's command_directory as far as it can be told without
 /// failing: main.cf's value, else the compiled-in default.
@@ -69,8 +71,17 @@ pub fn version_text() -> String {
             BUILT_AGAINST
         }
     );
+    s.push_str(&recorded_line());
+    s.push_str(&installed_lines(active));
+    s.push_str(&defaults_lines());
+    s
+}
+
+/// `# recorded at build time: ...`: the table build.rs recorded, and from
+/// which postconf.
+fn recorded_line() -> String {
     match RECORDED_FROM {
-        Some(r) if !defaults::BUILTIN_NAMES.is_empty() => s.push_str(&format!(
+        Some(r) if !defaults::BUILTIN_NAMES.is_empty() => format!(
             "# recorded at build time: the {} built-in parameters of Postfix {BUILT_AGAINST}, \
              from {} ({} bytes, mtime {}); not recorded, computed where postconf runs: {}\n",
             defaults::BUILTIN_NAMES.len(),
@@ -78,24 +89,29 @@ pub fn version_text() -> String {
             r.size,
             mtime_text(r.mtime, r.mtime_nsec),
             COMPUTED.join(" ")
-        )),
+        ),
         _ => {
-            s.push_str("# recorded at build time: no parameter table (no postconf at build time)\n")
+            "# recorded at build time: no parameter table (no postconf at build time)\n".to_string()
         }
     }
+}
+
+/// `# installed: ...` and `# in use: ...`: the postconf found at run time,
+/// and which table this run uses because of it.
+fn installed_lines(active: &defaults::Active) -> String {
     let path = String::from_utf8_lossy(&active.postconf);
     let version = match &active.source {
         Source::Recorded => BUILT_AGAINST,
         Source::RunTimeDiffers | Source::RunTimeNoneRecorded => active.table.mail_version,
         Source::Unavailable(_) => "unknown",
     };
-    match active.installed {
-        Some((size, secs, nsec)) => s.push_str(&format!(
+    let mut s = match active.installed {
+        Some((size, secs, nsec)) => format!(
             "# installed: {path} ({size} bytes, mtime {}), Postfix {version}\n",
             mtime_text(secs, nsec)
-        )),
-        None => s.push_str(&format!("# installed: {path}: cannot be run\n")),
-    }
+        ),
+        None => format!("# installed: {path}: cannot be run\n"),
+    };
     s.push_str(&match &active.source {
         Source::Recorded => {
             "# in use: the table recorded at build time (the installed postconf is the one it came from)\n".to_string()
@@ -112,6 +128,13 @@ pub fn version_text() -> String {
             "# in use: no table ({why}): every secondary instance is read through postconf\n"
         ),
     });
+    s
+}
+
+/// The defaults in use, `name = value` as `postconf -d` prints them, each
+/// group headed `# defaults from ORIGIN:`.
+fn defaults_lines() -> String {
+    let mut s = String::new();
     let mut last_origin = "";
     for (name, value, origin) in defaults::defaults() {
         if *origin != last_origin {
@@ -133,9 +156,10 @@ pub fn handle(args: &[Vec<u8>]) -> Option<i32> {
         Some(b"--completions") if args.len() == 3 => match args[2].as_slice() {
             b"bash" => BASH_COMPLETION.to_string(),
             b"zsh" => ZSH_COMPLETION.to_string(),
+            b"fish" => FISH_COMPLETION.to_string(),
             _ => {
-                let _ =
-                    std::io::stderr().write_all(b"postmulti: --completions takes bash or zsh\n");
+                let _ = std::io::stderr()
+                    .write_all(b"postmulti: --completions takes bash, zsh or fish\n");
                 return Some(2);
             }
         },

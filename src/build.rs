@@ -141,10 +141,10 @@ fn check_lock_file() {
     }
 }
 
-fn main() {
-    println!("cargo:rerun-if-changed=src/build.rs");
+/// The postconf to ask, watched by cargo so that a rebuilt or replaced
+/// Postfix re-runs this script.
+fn watched_postconf() -> Option<PathBuf> {
     println!("cargo:rerun-if-env-changed=POSTMULTI_POSTCONF");
-    check_lock_file();
     let postconf = postconf_path();
     // A path that does not exist would make cargo run this script on every
     // build; the run-time check in src/defaults.rs covers what this misses
@@ -153,10 +153,12 @@ fn main() {
     if let Some(p) = postconf.as_ref().filter(|p| p.exists()) {
         println!("cargo:rerun-if-changed={}", p.display());
     }
-    let installed = postconf.as_deref().and_then(installed_defaults);
-    let table = installed.as_ref().map(|i| &i.table);
+    postconf
+}
 
-    let mut out = String::new();
+/// `DEFAULTS`: each of UPSTREAM_DEFAULTS from the packager's
+/// `POSTMULTI_DEFAULT_<NAME>`, else `postconf -d`, else upstream's value.
+fn write_defaults(out: &mut String, table: Option<&BTreeMap<String, String>>) {
     out.push_str("/// Compiled-in defaults: (name, value, where the value came from).\n");
     out.push_str("pub const DEFAULTS: &[(&str, &str, &str)] = &[\n");
     for (name, upstream) in UPSTREAM_DEFAULTS {
@@ -176,7 +178,11 @@ fn main() {
         writeln!(out, "    ({name:?}, {value:?}, {origin:?}),").unwrap();
     }
     out.push_str("];\n\n");
+}
 
+/// `BUILTIN_NAMES`, `BUILTIN_DEFAULTS` and `COMPUTED`: the table of built-in
+/// parameters, without the values computed on the build host.
+fn write_builtin_table(out: &mut String, table: Option<&BTreeMap<String, String>>) {
     out.push_str(
         "/// Names of the built-in parameters of the Postfix seen at build time, sorted.\n",
     );
@@ -203,9 +209,13 @@ fn main() {
         "/// Built-in parameters whose default postconf computes on the host it runs on.\n",
     );
     writeln!(out, "pub const COMPUTED: &[&str] = &{COMPUTED:?};\n").unwrap();
+}
 
-    let version = table
-        .and_then(|m| m.get("mail_version").cloned())
+/// `BUILT_AGAINST` and `RECORDED_FROM`: which Postfix, and which postconf
+/// binary, the table came from.
+fn write_identity(out: &mut String, installed: Option<&Installed>) {
+    let version = installed
+        .and_then(|i| i.table.get("mail_version").cloned())
         .unwrap_or_default();
     writeln!(
         out,
@@ -217,7 +227,7 @@ fn main() {
         "/// The postconf binary the table was recorded from (None: no table).\n\
          pub const RECORDED_FROM: Option<Identity> = ",
     );
-    match &installed {
+    match installed {
         Some(i) => writeln!(
             out,
             "Some(Identity {{ path: {:?}, size: {}, mtime: {}, mtime_nsec: {} }});",
@@ -229,6 +239,17 @@ fn main() {
         .unwrap(),
         None => out.push_str("None;\n"),
     }
+}
+
+fn main() {
+    println!("cargo:rerun-if-changed=src/build.rs");
+    check_lock_file();
+    let installed = watched_postconf().as_deref().and_then(installed_defaults);
+    let table = installed.as_ref().map(|i| &i.table);
+    let mut out = String::new();
+    write_defaults(&mut out, table);
+    write_builtin_table(&mut out, table);
+    write_identity(&mut out, installed.as_ref());
     let dest = PathBuf::from(env::var("OUT_DIR").unwrap()).join("defaults.rs");
     fs::write(dest, out).unwrap();
 }

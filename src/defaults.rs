@@ -12,6 +12,39 @@
 //! for the whole run.  Defaults postconf computes on the running host
 //! (myhostname, mydomain, mynetworks, process_id, process_name) are never
 //! recorded: a value that needs them is left to postconf.
+//!
+//! | parameter | computed from | in upstream's postconf |
+//! |---|---|---|
+//! | `myhostname` | `gethostname()` (+ `.localdomain` if it has no dot) | postconf_builtin.c `pcf_check_myhostname` |
+//! | `mydomain` | myhostname minus its first label | `pcf_check_mydomainname` |
+//! | `mynetworks` | the interfaces' addresses | `pcf_mynetworks` |
+//! | `process_id` | `getpid()` | ad hoc (`pcf_adhoc_pid`) |
+//! | `process_name` | basename of `argv[0]` | ad hoc (`pcf_adhoc_procname`) |
+//!
+//! `tests/reproducible.rs` compares `postconf -d` under other host names
+//! (`unshare --uts`), other addresses (`unshare --net`) and a renamed copy,
+//! and fails if anything else varies.
+//!
+//! The three cases at run time (`postmulti --version` says which one a host
+//! is in):
+//!
+//! - the same postconf: the recorded table is used; no postconf runs for the
+//!   secondaries the native reader can answer;
+//! - another one (Postfix upgraded without rebuilding postmulti: a parameter
+//!   removed upstream must then give postconf's "unused parameter" warning),
+//!   or no table recorded (a build without Postfix): `postconf -d -c
+//!   /dev/null` runs once, and its table and defaults are used for the whole
+//!   run (all defaults but config_directory and command_directory, which say
+//!   where main.cf and postconf are, and those set with
+//!   `POSTMULTI_DEFAULT_*`): one process per run, never one per secondary;
+//! - no postconf can be run: the native reader stays off and every secondary
+//!   fails through postconf, as upstream.  (When only main.cf's
+//!   command_directory lacks a postconf, the one in the compiled-in
+//!   command_directory still gives the defaults.)
+//!
+//! `tests/installed_postfix.rs` swaps another postconf in and checks all of
+//! this side by side with Debian's postmulti, counting postconf processes;
+//! `tests/no_postfix_build.rs` does the same with a build without Postfix.
 
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;

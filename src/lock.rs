@@ -26,6 +26,30 @@
 //! - A caller other than root that may not open or create the file goes on
 //!   without it, as upstream (which has no lock) does: postmulti-script then
 //!   reports what that user cannot do.
+//!
+//! Why: upstream says of its edits "No multi.cf lock file, so this is not
+//! race-free", and concurrent `postmulti -e create` calls lose instances
+//! there.  Why there: a lock anyone can open is a lock anyone can hold.
+//! Locking a path every user can open, such as `/etc/postfix`, would let
+//! any user (`flock /etc/postfix sleep 1000`) make root's `postmulti -e
+//! create` hang, silently.  `/run` is root's and writable by no one else,
+//! so no other user, the Postfix mail owner included, can pre-create,
+//! replace, link or symlink the file there.  What is refused, and what a
+//! waiting command says:
+//!
+//! ```text
+//! postmulti: fatal: life-cycle lock /run/postmulti.lock is a symbolic link, not a regular file
+//! postmulti: fatal: life-cycle lock /run/postmulti.lock is owned by uid 65534, not by root
+//! postmulti: waiting for the life-cycle lock /run/postmulti.lock (held by pid 1234)
+//! ```
+//!
+//! A command that does not wait prints nothing new and writes nothing but
+//! the (empty) lock file.  `tests/concurrency.rs` shows each of these: users
+//! `nobody` and `postfix` holding flock and lockf locks on everything they
+//! can open under `/etc`, `/run`, `/var` and `/tmp` change nothing (side by
+//! side with Debian's binary), each hostile lock path is refused, waiting
+//! and not waiting, a non-root caller, `kill -9` of the holder, the nested
+//! call, and 32 creates released together through a barrier.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};

@@ -6,12 +6,133 @@
 //!
 //! postconf is slow (a process per instance) and also prints warnings about
 //! things it sees anywhere in DIR/main.cf and DIR/master.cf.
+//!
+//! The reader answers only when all of this holds: every name in main.cf is
+//! a built-in parameter, assigned once; every `$name` anywhere is defined;
+//! every default the five values need is known (recorded, not computed on
+//! the running host: see [`crate::defaults`]); master.cf has well-formed
+//! entries whose `-o` settings are built-in parameters with defined values;
+//! and no value, once expanded as postconf expands it, holds a brace or a
+//! database client type.  postconf parses every expanded value for `{...}`
+//! groups and opens the configuration files of database clients, and the
+//! braces may come from a built-in default (`${milter_mail_macros}y`), from
+//! a branch taken (`${mail_name?{{x}y}}`), and a client type may be made by
+//! expansion (`mail_name = ldap` with `html_directory = $mail_name:/x`).
+//! Any other instance (a warning postconf would print, a `$mynetworks` only
+//! Postfix can compute, `$process_id` inside a comparison, a missing file)
+//! is read through that very postconf command, its stderr passed through as
+//! upstream does.
+//! `tests/exactness.rs` and `tests/fuzz.rs` compare the two.
+//!
+//! # postconf's rules: master.cf and the values it computes
+//!
+//! What Debian's postconf 3.7 (postconf_master.c, postconf_user.c,
+//! postconf_builtin.c, postconf_lookup.c, postconf_dbms.c, mystrtok.c,
+//! valid_hostname.c, compat_level.c) does with an instance directory, as
+//! far as it shows on stderr and in its exit status.  "Mirrored" rules are
+//! followed here exactly; for the others the reader hands the instance to
+//! postconf, which is always right.  Side-by-side tests with Debian's
+//! postmulti are in tests/postconf_rules.rs (named below), the reader is
+//! compared with postconf by tests/exactness.rs and tests/fuzz.rs.
+//!
+//! master.cf ([`crate::mastercf`]):
+//! 1. Logical lines as readllines() makes them: blank and `#` lines
+//!    skipped, a line that starts with white space (isspace(), \v and \f
+//!    too) continues the previous one; text that starts a logical line
+//!    with white space is a warning.  No master.cf is a warning.  Left to
+//!    postconf.
+//! 2. Words are split on " \t\r\n" only (argv_splitq): \v and \f belong
+//!    to the words.  Mirrored: `vertical_tab_between_master_cf_fields_is_no_separator`,
+//!    `form_feed_inside_a_master_cf_field_makes_it_invalid`,
+//!    `vertical_tab_inside_a_command_argument_is_quiet`.
+//! 3. A `{` anywhere in a word opens a group, blanks included, up to its
+//!    matching `}` or the end of the line (mystrtokq); a `}` outside a group
+//!    is an ordinary byte.  Mirrored; a word with blanks is left to
+//!    postconf: `open_brace_in_the_service_name_swallows_the_line`,
+//!    `open_brace_in_an_option_value_swallows_the_next_option`.
+//! 4. Fewer than eight words: fatal "bad field count".  The type must be
+//!    inet, unix, unix-dgram, fifo or pass; private, unpriv and chroot one
+//!    of `y`, `n`, `-`; the wakeup time `-` or digits, either with an
+//!    optional `?` (so `?` alone passes); the process limit `-` or digits;
+//!    otherwise fatal "invalid ... field" (pcf_check_master_entry).
+//!    Mirrored (as tests above, and mastercf's unit tests).
+//! 5. Daemon options run from the ninth word up to the first word that does
+//!    not start with `-`, or `--`.  In an option, an `o` after its first
+//!    letter starts an `-o` of its own (`-vo x=1` is `-v -o x=1`, and
+//!    `-osyslog_name=x` is `-o sysl -o g_name=x`); `-ozz` is `-o zz`; `-o`
+//!    takes the next word as its value (pcf_normalize_daemon_args).
+//!    Mirrored: `clustered_option_sets_a_parameter`,
+//!    `options_stop_at_the_first_non_option`, `options_stop_at_double_dash`.
+//!    An option value or argument that starts with `{` is extracted (with
+//!    warnings when malformed), and a lone `-` is read past its end: left
+//!    to postconf.
+//! 6. Each `-o` value that split_nameval() accepts is a setting of the
+//!    entry's name space "service/type"; one it refuses is skipped in
+//!    silence, as is a last `-o` with no value.  Entries with the same
+//!    service and type share one name space (a later setting replaces an
+//!    earlier one) and each of them is checked against all of it, so
+//!    warnings repeat (register_user_parameters).  Mirrored:
+//!    `repeated_service_entries_share_one_namespace`.
+//! 7. Settings of names that are not built in and not validated by a
+//!    reference are "unused parameter"; service_name, process_name,
+//!    process_id, mail_version and mail_release_date are read-only
+//!    ("read-only parameter assignment").  Left to postconf.
+//!
+//! Expansion (pcf_lookup_parameter_value, pcf_register_dbms_parameters):
+//! 8. postconf expands every main.cf value and every `-o` value, except
+//!    those of raw parameters (default_rbl_reply, smtpd_expansion_filter,
+//!    ...), which this reader does not single out, and parses the result
+//!    for `{...}` groups and `type:name` databases.  A name is looked up in
+//!    the entry's read-only parameters, its name space, main.cf, then the
+//!    built-in defaults.  Mirrored; braces and database types in the result
+//!    are left to postconf.
+//! 9. In a master.cf entry, service_name is its service field and
+//!    process_name what follows the last `/` of its command.  Mirrored:
+//!    `master_cf_service_name_in_a_conditional`,
+//!    `master_cf_process_name_in_a_conditional`.
+//!
+//! Computed values (postconf_builtin.c):
+//! 10. process_name is "postconf"; process_id its process id.  Mirrored,
+//!     process_id only where no comparison can see its digits:
+//!     `computed_process_name_in_main_cf`,
+//!     `computed_process_id_in_a_conditional`.
+//! 11. Whenever main.cf does not set myhostname, postconf takes the
+//!     kernel's host name, and dies ("unable to use my own hostname", after
+//!     valid_hostname's warning) when it is empty, numeric, has a misplaced
+//!     dot or hyphen, another byte than letters, digits, `-`, `_` and `.`,
+//!     a label over 63 bytes.  A name without a dot gets `.` and main.cf's
+//!     mydomain (evaluated), else "localdomain".  mydomain's default is what
+//!     follows the first dot of myhostname, else "localdomain".  Mirrored
+//!     ([`crate::hostname`]); a mydomain or myhostname with a `$` in it is
+//!     left to postconf: `numeric_host_name_is_refused`,
+//!     `host_name_with_adjacent_dots_is_refused`,
+//!     `numeric_host_name_is_not_read_when_myhostname_is_set`,
+//!     `computed_myhostname_in_a_conditional`, `computed_mydomain_compared`.
+//! 12. Whenever main.cf does not set mynetworks, postconf computes it from
+//!     the host's interfaces, and in doing so compares compatibility_level
+//!     (compat_level_from_string): `major[.minor[.patch]]`, the major
+//!     number at most 2^43 - 1, the others at most 1023; anything else is
+//!     "malformed compatibility level syntax" and fatal "macro processing
+//!     error".  The range is mirrored (other forms are left to postconf);
+//!     a value that needs mynetworks' computed default is left to postconf:
+//!     `compatibility_level_minor_above_1023`,
+//!     `compatibility_level_major_too_large`,
+//!     `compatibility_level_limits_are_accepted`,
+//!     `computed_mynetworks_in_a_conditional`.  Then, and only then, it
+//!     also reads inet_protocols, mynetworks_style and inet_interfaces,
+//!     whose addresses must be the host's ([`crate::interfaces`]: numeric
+//!     addresses on interfaces that are up are mirrored, host names and
+//!     failures are left to postconf): tests/interfaces.rs.
 
-use crate::bytes::{is_space, is_white_space, join};
+use std::collections::HashMap;
+
+use crate::bytes::is_white_space;
 use crate::defaults::{default_of, is_builtin};
-use crate::expand::{expand, referenced_names};
+use crate::expand::{expand, referenced_names, Lookup};
+use crate::hostname::{host_names, HostNames};
 use crate::instance::REQUESTED;
-use crate::maincf::{logical_lines, main_cf_path, read_file, InstanceResolver, MainCf};
+use crate::maincf::{main_cf_path, read_file, InstanceResolver, MainCf};
+use crate::mastercf::{read_master, MasterEntry};
 
 /// The native reader's answers for many instances, computed on every CPU.
 /// It has no side effects (no output, no writes), so reading ahead changes
@@ -73,14 +194,14 @@ pub fn native(dir: &[u8]) -> Option<Vec<u8>> {
     if !free_of_reference_cycles(&cf) || !crate::interfaces::mynetworks_default_is_quiet(&cf) {
         return None;
     }
-    if !cf
-        .params
-        .values()
-        .all(|v| expansion_is_quiet(v, &cf, dir, &[]))
-    {
+    // postconf computes myhostname's default whenever main.cf leaves it
+    // out, and dies when the kernel's host name will not do.
+    let hosts = host_names(&cf)?;
+    let view = PostconfView::global(&cf, dir, &hosts);
+    if !cf.params.values().all(|v| expansion_is_quiet(v, &view)) {
         return None;
     }
-    if !master_cf_is_quiet(dir, &cf) {
+    if !master_cf_is_quiet(dir, &cf, &hosts) {
         return None;
     }
     let mut resolver = InstanceResolver {
@@ -148,20 +269,35 @@ fn quiet_setting(name: &[u8], value: &[u8]) -> bool {
         return false;
     }
     let fine = match name {
-        b"compatibility_level" => {
-            let number = |p: &[u8]| {
-                !p.is_empty() && p.iter().all(u8::is_ascii_digit) && (p == b"0" || p[0] != b'0')
-            };
-            let mut parts = value.split(|&b| b == b'.');
-            let major = parts.next().is_some_and(number);
-            let rest: Vec<&[u8]> = parts.collect();
-            major && rest.len() <= 1 && rest.iter().all(|p| number(p))
-        }
+        b"compatibility_level" => compat_level_is_valid(value),
         _ => true,
     };
     fine && !DATABASE_CLIENTS
         .iter()
         .any(|db| value.windows(db.len()).any(|w| w.eq_ignore_ascii_case(db)))
+}
+
+/// compat_level_from_string() accepts the value: `major[.minor[.patch]]`,
+/// decimal numbers, the major one at most 2^43 - 1 (LONG_MAX >> 20), the
+/// others at most 1023.  postconf compares compatibility_level whenever it
+/// computes mynetworks' default, and dies on any other form ("malformed
+/// compatibility level syntax").  Signs and white space, which strtol()
+/// also takes, are left to postconf.
+fn compat_level_is_valid(value: &[u8]) -> bool {
+    const MAJOR_MAX: u64 = (i64::MAX >> 20) as u64;
+    let number = |p: &[u8], max: u64| {
+        !p.is_empty()
+            && p.iter().all(u8::is_ascii_digit)
+            && p.iter()
+                .try_fold(0u64, |n, &d| {
+                    n.checked_mul(10)?
+                        .checked_add(u64::from(d - b'0'))
+                        .filter(|&n| n <= max)
+                })
+                .is_some()
+    };
+    let parts: Vec<&[u8]> = value.split(|&b| b == b'.').collect();
+    parts.len() <= 3 && number(parts[0], MAJOR_MAX) && parts[1..].iter().all(|p| number(p, 1023))
 }
 
 /// Whether `{` or `}` stand in the value outside `${...}` and `$(...)`.
@@ -193,28 +329,65 @@ fn has_literal_braces(value: &[u8]) -> bool {
     false
 }
 
-/// Names as postconf resolves them when it looks into an expanded value: a
-/// master.cf service's own `-o` settings (the last one wins), main.cf,
-/// config_directory, then the built-in defaults.  A computed default (such as
-/// myhostname) is the one of the host that built postmulti: only its
-/// emptiness and the absence of braces and of `type:` prefixes are used,
-/// which hold on every host.
+/// Names as postconf resolves them when it expands a value
+/// (pcf_lookup_parameter_value): in a master.cf entry, its read-only
+/// service_name and process_name, then its name space's `-o` settings;
+/// then main.cf, config_directory, the values postconf computes on the
+/// running host, and the built-in defaults.
 struct PostconfView<'a> {
+    read_only: &'a [(&'a [u8], &'a [u8])],
     local: &'a [(&'a [u8], &'a [u8])],
     main_cf: &'a MainCf,
     config_dir: &'a [u8],
+    hosts: &'a HostNames,
+}
+
+impl<'a> PostconfView<'a> {
+    /// The view of a main.cf value: no master.cf entry.
+    fn global(main_cf: &'a MainCf, config_dir: &'a [u8], hosts: &'a HostNames) -> Self {
+        PostconfView {
+            read_only: &[],
+            local: &[],
+            main_cf,
+            config_dir,
+            hosts,
+        }
+    }
+
+    /// A value postconf computes: process_name is its own name (postmulti
+    /// runs `$command_directory/postconf`), myhostname and mydomain come
+    /// from the host name ([`crate::hostname`]), process_id is its process
+    /// id: some digits, which [`PROCESS_ID`] stands for (see
+    /// [`feeds_a_comparison`]); mynetworks is not known here.
+    fn computed(&self, name: &[u8]) -> Option<Lookup> {
+        let known = |v: &Option<Vec<u8>>| v.clone().map_or(Lookup::Unknown, Lookup::Value);
+        Some(match name {
+            b"process_name" => Lookup::Value(b"postconf".to_vec()),
+            b"myhostname" => known(&self.hosts.myhostname),
+            b"mydomain" => known(&self.hosts.mydomain),
+            b"process_id" => Lookup::Value(PROCESS_ID.to_vec()),
+            b"mynetworks" => Lookup::Unknown,
+            _ => return None,
+        })
+    }
 }
 
 impl crate::expand::Resolver for PostconfView<'_> {
-    fn lookup(&mut self, name: &[u8]) -> crate::expand::Lookup {
-        use crate::expand::Lookup;
-        if let Some((_, v)) = self.local.iter().rev().find(|(n, _)| *n == name) {
-            return Lookup::Value(v.to_vec());
-        }
-        if let Some(v) = self.main_cf.get(name) {
+    fn lookup(&mut self, name: &[u8]) -> Lookup {
+        let found = |list: &[(&[u8], &[u8])]| {
+            list.iter()
+                .rev()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_vec())
+        };
+        if let Some(v) = found(self.read_only).or_else(|| found(self.local)) {
+            Lookup::Value(v)
+        } else if let Some(v) = self.main_cf.get(name) {
             Lookup::Value(v.to_vec())
         } else if name == b"config_directory" {
             Lookup::Value(self.config_dir.to_vec())
+        } else if let Some(computed) = self.computed(name) {
+            computed
         } else if let Some(v) = default_of(name).or_else(|| crate::defaults::builtin_default(name))
         {
             Lookup::Value(v.as_bytes().to_vec())
@@ -225,7 +398,7 @@ impl crate::expand::Resolver for PostconfView<'_> {
 }
 
 /// Whether postconf would be quiet about the expansion of one main.cf value
-/// (or master.cf `-o` value, with that service's settings in `local`).
+/// (or master.cf `-o` value, in the view of that entry).
 /// postconf expands every such value, the taken branches only, and parses
 /// the result for `{...}` groups, which must each be a whole word
 /// ("syntax error after '}'", "missing '}'"), and for database clients
@@ -235,15 +408,14 @@ impl crate::expand::Resolver for PostconfView<'_> {
 /// `${name?{...}}` branch.  So: no brace at all in the expansion, no client
 /// type, and an expansion that can be computed; anything else goes to
 /// postconf.
-fn expansion_is_quiet(value: &[u8], cf: &MainCf, dir: &[u8], local: &[(&[u8], &[u8])]) -> bool {
+fn expansion_is_quiet(value: &[u8], view: &PostconfView) -> bool {
     if !value.contains(&b'$') {
         return true; // literal: quiet_setting has looked at it already
     }
-    let mut view = PostconfView {
-        local,
-        main_cf: cf,
-        config_dir: dir,
-    };
+    let mut view = PostconfView { ..*view };
+    if feeds_a_comparison(value, &mut view, b"process_id") {
+        return false;
+    }
     match expand(value, &mut view) {
         Ok(text) => {
             !text.iter().any(|&b| b == b'{' || b == b'}')
@@ -253,6 +425,47 @@ fn expansion_is_quiet(value: &[u8], cf: &MainCf, dir: &[u8], local: &[(&[u8], &[
         }
         Err(_) => false,
     }
+}
+
+/// What process_id stands for in an expansion.  Any digits give the same
+/// text as far as quietness goes (no brace, no database type, no syntax),
+/// and the same answer to `${process_id?...}` (not empty); only a
+/// comparison can tell them apart, and [`feeds_a_comparison`] leaves those
+/// to postconf.
+const PROCESS_ID: &[u8] = b"1";
+
+/// Whether expanding `value` in `view` may bring `target`'s value into a
+/// relational operator (`==`, `!=`, `<`, `>`, and the operators made of
+/// these): some value on the way to `target`, `value` included, holds one
+/// of their characters.  Errs on the side of "yes": every name a comparing
+/// value refers to, in any branch, counts as compared.
+fn feeds_a_comparison(value: &[u8], view: &mut PostconfView, target: &[u8]) -> bool {
+    use crate::expand::Resolver;
+    let compares = |v: &[u8]| {
+        v.contains(&b'<') || v.contains(&b'>') || v.windows(2).any(|w| w == b"==" || w == b"!=")
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut todo = vec![(value.to_vec(), compares(value))];
+    while let Some((text, compared)) = todo.pop() {
+        let Ok(names) = referenced_names(&text) else {
+            return true;
+        };
+        for name in names {
+            if compared && name == target {
+                return true;
+            }
+            if seen.len() > 1000 {
+                return true;
+            }
+            if let Lookup::Value(next) = view.lookup(&name) {
+                let compared = compared || compares(&next);
+                if seen.insert((name, compared)) {
+                    todo.push((next, compared));
+                }
+            }
+        }
+    }
+    false
 }
 
 /// How long a chain of references may be before it is left to postconf.
@@ -348,95 +561,62 @@ pub fn normalize_white_space(line: &[u8]) -> Vec<u8> {
 }
 
 /// True when DIR/master.cf is present and postconf would find nothing in it
-/// to warn about: entries with all eight fields in their usual forms, and
-/// `-o name=value` options that set built-in parameters to defined values.
-/// Command arguments (pipe's `argv=... ${recipient}`) are not checked by
-/// postconf, so they are not checked here either.
-fn master_cf_is_quiet(dir: &[u8], cf: &MainCf) -> bool {
-    let defined = |n: &[u8]| cf.get(n).is_some() || is_builtin(n);
-    let path = join(dir, b"master.cf");
-    let Ok(data) = read_file(&path) else {
+/// to warn about ([`read_master`]), and nothing in its entries' `-o`
+/// settings ([`settings_are_quiet`]).  Command arguments (pipe's `argv=...
+/// ${recipient}`) are not checked by postconf, so they are not checked here
+/// either.
+fn master_cf_is_quiet(dir: &[u8], cf: &MainCf, hosts: &HostNames) -> bool {
+    let Some(entries) = read_master(dir) else {
         return false;
     };
-    if data.contains(&0) {
-        return false;
-    }
-    let mut warnings = Vec::new();
-    let lines = logical_lines(&path, &data, &mut warnings);
-    if !warnings.is_empty() {
-        return false;
-    }
-    let flag = |f: &[u8]| matches!(f, b"y" | b"n" | b"-");
-    let number = |f: &[u8], query: bool| {
-        let digits = if query {
-            f.strip_suffix(b"?").unwrap_or(f)
-        } else {
-            f
+    let spaces = name_spaces(&entries);
+    entries.iter().all(|entry| {
+        let view = PostconfView {
+            read_only: &entry.read_only(),
+            local: &spaces[&entry.name_space()],
+            ..PostconfView::global(cf, dir, hosts)
         };
-        f == b"-" || (!digits.is_empty() && digits.iter().all(u8::is_ascii_digit))
-    };
-    for line in lines {
-        let mut settings: Vec<(&[u8], &[u8])> = Vec::new();
-        let fields: Vec<&[u8]> = line
-            .text
-            .split(|&b| is_space(b))
-            .filter(|f| !f.is_empty())
-            .collect();
-        if fields.len() < 8
-            || !matches!(
-                fields[1],
-                b"inet" | b"unix" | b"unix-dgram" | b"fifo" | b"pass"
-            )
-            || !fields[2..5].iter().all(|f| flag(f))
-            || !number(fields[5], true)
-            || !number(fields[6], false)
-        {
-            return false;
-        }
-        let mut args = fields[7..].iter();
-        while let Some(arg) = args.next() {
-            // `{ ... }` groups arguments (Postfix 3.0); leave those to postconf.
-            let opens = arg.iter().filter(|&&b| b == b'{').count();
-            let closes = arg.iter().filter(|&&b| b == b'}').count();
-            if arg.starts_with(b"{") || opens != closes {
-                return false;
+        settings_are_quiet(&view)
+    })
+}
+
+/// `name = value` settings, in order.
+type Settings<'a> = Vec<(&'a [u8], &'a [u8])>;
+
+/// register_user_parameters(): the `-o` settings of each name space.
+/// Entries with the same service and type share one: a later setting
+/// replaces an earlier one, and every entry's conditionals see them all.
+fn name_spaces(entries: &[MasterEntry]) -> HashMap<Vec<u8>, Settings<'_>> {
+    let mut spaces: HashMap<Vec<u8>, Settings> = HashMap::new();
+    for entry in entries {
+        let space = spaces.entry(entry.name_space()).or_default();
+        for (name, value) in entry.settings() {
+            match space.iter_mut().find(|(n, _)| *n == name) {
+                Some(slot) => slot.1 = value,
+                None => space.push((name, value)),
             }
-            if arg.starts_with(b"-o") {
-                if arg.len() > 2 {
-                    return false;
-                }
-                let Some(setting) = args.next() else {
-                    return false;
-                };
-                if setting.starts_with(b"{") {
-                    return false;
-                }
-                let Some(eq) = setting.iter().position(|&b| b == b'=') else {
-                    return false;
-                };
-                let (name, value) = (&setting[..eq], &setting[eq + 1..]);
-                if !is_builtin(name) || !quiet_setting(name, value) || VALIDATED.contains(&name) {
-                    return false;
-                }
-                match referenced_names(value) {
-                    Ok(names) if names.iter().all(|n| defined(n)) => {}
-                    _ => return false,
-                }
-                if reaches(cf, value, name) {
-                    return false;
-                }
-                settings.push((name, value));
-            }
-        }
-        if !settings
-            .iter()
-            .all(|(_, v)| expansion_is_quiet(v, cf, dir, &settings))
-        {
-            return false;
         }
     }
-    true
+    spaces
 }
+
+/// Whether postconf is quiet about the `-o` settings in a master.cf entry's
+/// view: built-in parameters only, set to values postconf accepts (not a
+/// validated one), referring only to defined names and not back to
+/// themselves, and expanding quietly.
+fn settings_are_quiet(view: &PostconfView) -> bool {
+    let cf = view.main_cf;
+    let defined = |n: &[u8]| cf.get(n).is_some() || is_builtin(n);
+    view.local.iter().all(|&(name, value)| {
+        is_builtin(name)
+            && quiet_setting(name, value)
+            && !VALIDATED.contains(&name)
+            && referenced_names(value).is_ok_and(|names| names.iter().all(|n| defined(n)))
+            && !reaches(cf, value, name)
+            && expansion_is_quiet(value, view)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

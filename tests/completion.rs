@@ -1,4 +1,4 @@
-//! Shell completion: `postmulti --completions bash|zsh`.
+//! Shell completion: `postmulti --completions bash|zsh|fish`.
 //!
 //! bash: in a sandbox, the real postmulti sets up three instances (the
 //! primary, postfix-out in group mta, a nameless one in /etc/pf3); ours is
@@ -13,11 +13,66 @@
 //! in an interactive `zsh -f` (driven through zpty, with the script on
 //! $fpath and compinit) must offer the same words, compared as sets; again
 //! one case runs against Debian's postmulti first.
+//!
+//! fish: the script must parse (`fish -n`), and `complete -C LINE` in a
+//! `fish --no-config` that sourced `postmulti --completions fish` must offer
+//! the same words, compared as sets (fish sorts them); Debian's postmulti
+//! again first.
 mod sandboxed;
 use sandboxed::*;
 
 use std::collections::BTreeMap;
 use std::process::Command;
+
+/// The instances every completion test completes against: the primary,
+/// postfix-out in group mta, and a nameless one in /etc/pf3.
+const INSTANCES: &str = "\
+set -e
+postmulti -e init
+postmulti -I postfix-out -G mta -e create
+postmulti -e create config_directory=/etc/pf3 queue_directory=/var/spool/pf3 data_directory=/var/lib/pf3
+";
+
+/// What every script offers as the first word after a "-": the options,
+/// then the extensions (zsh offers those only after "--").
+const FIRST_WORDS: &[&str] = &[
+    "-a",
+    "-e",
+    "-g",
+    "-i",
+    "-j",
+    "-l",
+    "-p",
+    "-R",
+    "-v",
+    "-x",
+    "-G",
+    "-I",
+    "--version",
+    "--completions",
+];
+
+/// The actions after -e.
+const ACTIONS: &[&str] = &[
+    "create", "destroy", "import", "deport", "enable", "disable", "assign", "init",
+];
+
+/// The postfix commands after -p.
+const POSTFIX_COMMANDS: &[&str] = &[
+    "start",
+    "stop",
+    "reload",
+    "status",
+    "flush",
+    "check",
+    "abort",
+    "drain",
+    "quick-stop",
+    "set-permissions",
+    "upgrade-configuration",
+    "tls",
+    "logrotate",
+];
 
 /// Command lines to complete: the words, the last one being completed
 /// ("" = just after a space), as bash splits them (COMP_WORDBREAKS splits
@@ -26,48 +81,15 @@ type Case = (&'static [&'static str], &'static [&'static str]);
 
 const BASH_CASES: &[Case] = &[
     // Options, with the extensions only as the first argument.
-    (
-        &["postmulti", "-"],
-        &[
-            "-a",
-            "-e",
-            "-g",
-            "-i",
-            "-j",
-            "-l",
-            "-p",
-            "-R",
-            "-v",
-            "-x",
-            "-G",
-            "-I",
-            "--version",
-            "--completions",
-        ],
-    ),
+    (&["postmulti", "-"], FIRST_WORDS),
     (&["postmulti", "--"], &["--version", "--completions"]),
-    (&["postmulti", "--completions", ""], &["bash", "zsh"]),
+    (
+        &["postmulti", "--completions", ""],
+        &["bash", "zsh", "fish"],
+    ),
     (&["postmulti", "--version", ""], &[]),
     // With no mode yet, an empty word also lists the options.
-    (
-        &["postmulti", ""],
-        &[
-            "-a",
-            "-e",
-            "-g",
-            "-i",
-            "-j",
-            "-l",
-            "-p",
-            "-R",
-            "-v",
-            "-x",
-            "-G",
-            "-I",
-            "--version",
-            "--completions",
-        ],
-    ),
+    (&["postmulti", ""], FIRST_WORDS),
     // Only the options that still make sense.
     (
         &["postmulti", "-l", "-"],
@@ -84,12 +106,7 @@ const BASH_CASES: &[Case] = &[
         &["-a", "-g", "-i", "-v"],
     ),
     // The eight actions.
-    (
-        &["postmulti", "-e", ""],
-        &[
-            "create", "destroy", "import", "deport", "enable", "disable", "assign", "init",
-        ],
-    ),
+    (&["postmulti", "-e", ""], ACTIONS),
     (&["postmulti", "-e", "d"], &["destroy", "deport", "disable"]),
     (&["postmulti", "-ecr"], &["-ecreate"]),
     // Live instance names ("-" for the primary, the directory of a nameless one).
@@ -143,24 +160,7 @@ const BASH_CASES: &[Case] = &[
     ),
     (&["postmulti", "-e", "enable", "-i", "postfix-out", ""], &[]),
     // postfix commands after -p, tls subcommands after -p tls.
-    (
-        &["postmulti", "-p", ""],
-        &[
-            "start",
-            "stop",
-            "reload",
-            "status",
-            "flush",
-            "check",
-            "abort",
-            "drain",
-            "quick-stop",
-            "set-permissions",
-            "upgrade-configuration",
-            "tls",
-            "logrotate",
-        ],
-    ),
+    (&["postmulti", "-p", ""], POSTFIX_COMMANDS),
     (
         &["postmulti", "-g", "mta", "-p", "--", "s"],
         &["start", "stop", "status", "set-permissions"],
@@ -254,16 +254,12 @@ fn parse_results(stdout: &str) -> BTreeMap<String, (Vec<String>, Vec<String>)> {
 fn bash_completes_options_actions_instances_groups_params_and_postfix_commands() {
     require_program("bash", "bash");
     let work = workdir("pm-completion-");
-    let mut script = String::from(
-        r#"
-set -e
-postmulti -e init
-postmulti -I postfix-out -G mta -e create
-postmulti -e create config_directory=/etc/pf3 queue_directory=/var/spool/pf3 data_directory=/var/lib/pf3
-source <("$OURS" --completions bash)
+    let mut script = format!(
+        "{INSTANCES}{}",
+        r#"source <("$OURS" --completions bash)
 complete -p postmulti
 set +e
-"#,
+"#
     );
     script.push_str(BASH_PRELUDE);
     // Debian's postmulti (no -j): the completion falls back to plain -l.
@@ -383,8 +379,18 @@ fn completions_option_prints_the_embedded_scripts() {
     );
     assert!(zsh.stdout.starts_with(b"#compdef postmulti\n"));
     let fish = out("fish");
-    assert_eq!(fish.status.code(), Some(2));
-    assert!(fish.stdout.is_empty());
+    assert!(fish.status.success());
+    assert_eq!(
+        fish.stdout,
+        std::fs::read(repo().join("src/completion/postmulti.fish")).unwrap()
+    );
+    let tcsh = out("tcsh");
+    assert_eq!(tcsh.status.code(), Some(2));
+    assert!(tcsh.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&tcsh.stderr),
+        "postmulti: --completions takes bash, zsh or fish\n"
+    );
 }
 
 #[test]
@@ -397,18 +403,195 @@ fn bash_script_parses() {
     assert!(status.success(), "bash -n src/completion/postmulti.bash");
 }
 
-#[test]
-fn zsh_script_parses() {
-    require_program("zsh", "zsh");
-    let out = Command::new("zsh")
-        .arg("-n")
-        .arg(repo().join("src/completion/_postmulti"))
+/// Panics unless `shell ARGS... src/completion/SCRIPT` succeeds silently.
+#[track_caller]
+fn assert_parses(shell: &str, args: &[&str], script: &str) {
+    require_program(shell, shell);
+    let out = Command::new(shell)
+        .args(args)
+        .arg(repo().join("src/completion").join(script))
         .output()
         .unwrap();
     assert!(
         out.status.success() && out.stderr.is_empty(),
-        "zsh -n src/completion/_postmulti:\n{}",
+        "{shell} {} src/completion/{script}:\n{}",
+        args.join(" "),
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn zsh_script_parses() {
+    assert_parses("zsh", &["-n"], "_postmulti");
+}
+
+#[test]
+fn fish_script_parses() {
+    assert_parses("fish", &["--no-config", "-n"], "postmulti.fish");
+}
+
+/// Completes each command line given as an argument with `complete -C` in
+/// a fish that sourced the script (the first argument); each case is headed
+/// "@@ LINE", each word offered is "> WORD" (without its description).
+const FISH_DRIVER: &str = r#"
+source $argv[1]; or exit 2
+for l in $argv[2..]
+    echo "@@ $l"
+    complete -C "$l" | string replace -r -- '\t.*' '' | string replace -r -- '^' '> '
+end
+"#;
+
+const FISH_CASES: &[(&str, &[&str])] = &[
+    ("postmulti -", FIRST_WORDS),
+    ("postmulti --", &["--version", "--completions"]),
+    ("postmulti --completions ", &["bash", "zsh", "fish"]),
+    ("postmulti --version ", &[]),
+    ("postmulti -l -", &["-a", "-g", "-i", "-j", "-R", "-v"]),
+    ("postmulti -p -g mta -", &["-v"]),
+    ("postmulti -x -a -", &["-R", "-v"]),
+    (
+        "postmulti -e create -I postfix-a -",
+        &["-a", "-g", "-i", "-v", "-G"],
+    ),
+    ("postmulti -e ", ACTIONS),
+    ("postmulti -e d", &["destroy", "deport", "disable"]),
+    ("postmulti -ecr", &["-ecreate"]),
+    ("postmulti -i ", &["-", "postfix-out", "/etc/pf3"]),
+    ("postmulti -l -i postfix-o", &["postfix-out"]),
+    (
+        "postmulti -i /etc/p",
+        &["/etc/postfix", "/etc/postfix-out", "/etc/pf3"],
+    ),
+    ("postmulti -lipostfix-", &["-lipostfix-out"]),
+    ("postmulti -g ", &["mta"]),
+    ("postmulti -lgm", &["-lgmta"]),
+    ("postmulti -e assign -i postfix-out -G ", &["mta", "-"]),
+    ("postmulti -e assign -i postfix-out -I ", &["postfix-", "-"]),
+    (
+        "postmulti -e create ",
+        &["config_directory=", "queue_directory=", "data_directory="],
+    ),
+    ("postmulti -I postfix-a -e create q", &["queue_directory="]),
+    ("postmulti -e import ", &["config_directory="]),
+    (
+        "postmulti -e create queue_directory=/var/spool/x ",
+        &["config_directory=", "data_directory="],
+    ),
+    (
+        "postmulti -e create config_directory=/et",
+        &["config_directory=/etc/"],
+    ),
+    ("postmulti -e enable -i postfix-out ", &[]),
+    ("postmulti -p ", POSTFIX_COMMANDS),
+    (
+        "postmulti -g mta -p -- s",
+        &["start", "stop", "status", "set-permissions"],
+    ),
+    (
+        "postmulti -p tls all",
+        &["all-default-client", "all-default-server"],
+    ),
+    ("postmulti -l ", &[]),
+    // After -x: a command, then that command's own completion (files here).
+    ("postmulti -x ls /et", &["/etc/"]),
+];
+
+#[test]
+fn fish_completes_options_actions_instances_groups_params_and_postfix_commands() {
+    require_program("fish", "fish");
+    let work = workdir("pm-completion-fish-");
+    std::fs::write(work.join("driver.fish"), FISH_DRIVER).unwrap();
+    let script = driver_script(
+        &format!(
+            "\"$OURS\" --completions fish > {work}/postmulti.fish",
+            work = work.display()
+        ),
+        &format!(
+            "timeout 60 fish --no-config {work}/driver.fish {work}/postmulti.fish",
+            work = work.display()
+        ),
+        FISH_CASES.iter().map(|c| c.0).chain(["postmulti -x postc"]),
+    );
+    let run = sandbox(&work, &script);
+    run.assert_ok("fish completion driver");
+    let got = parse_cases(&run.stdout);
+    let mut failures = set_mismatches(FISH_CASES, &got);
+    // Commands after -x: postconf among them, all starting with the word.
+    let commands = got.get("postmulti -x postc").cloned().unwrap_or_default();
+    if !commands.iter().any(|c| c == "postconf") || commands.iter().any(|c| !c.starts_with("postc"))
+    {
+        failures.push(format!("\"postmulti -x postc\": got {commands:?}"));
+    }
+    assert_none("fish", &failures, &run);
+}
+
+/// The "@@ LINE" / "> WORD" lines of the zsh and fish drivers, by line.
+fn parse_cases(stdout: &str) -> BTreeMap<String, Vec<String>> {
+    let mut got: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut current = String::new();
+    for line in stdout.lines() {
+        if let Some(case) = line.strip_prefix("@@ ") {
+            current = case.to_string();
+            got.entry(current.clone()).or_default();
+        } else if let Some(m) = line.strip_prefix("> ") {
+            got.entry(current.clone()).or_default().push(m.to_string());
+        }
+    }
+    got
+}
+
+/// The sandbox script of the zsh and fish tests: the three instances
+/// (INSTANCES), `install` (writes the completion script), then `driver`
+/// (completes each line given as an argument) once against Debian's
+/// postmulti, which has no -j, for "postmulti -i " (headed "reference:"),
+/// and once with ours bind-mounted over it for `lines`.
+fn driver_script<'a>(install: &str, driver: &str, lines: impl Iterator<Item = &'a str>) -> String {
+    let mut script = format!(
+        "{INSTANCES}{install}
+# Debian's postmulti (no -j): the completion falls back to plain -l.
+{driver} 'postmulti -i ' | sed 's/^@@ /@@ reference: /'
+mount --bind \"$OURS\" /usr/sbin/postmulti
+{driver}"
+    );
+    for line in lines {
+        script.push(' ');
+        script.push_str(&shell_quote(line));
+    }
+    script.push('\n');
+    script
+}
+
+/// The cases whose words (as sets) differ from those offered, plus the
+/// reference case of `driver_script`.
+fn set_mismatches(cases: &[(&str, &[&str])], got: &BTreeMap<String, Vec<String>>) -> Vec<String> {
+    let reference = (
+        "reference: postmulti -i ",
+        &["-", "postfix-out", "/etc/pf3"][..],
+    );
+    let mut failures = Vec::new();
+    for &(line, want) in cases.iter().chain([&reference]) {
+        let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+        want.sort();
+        let mut have = got.get(line).cloned().unwrap_or_default();
+        have.sort();
+        have.dedup();
+        if have != want {
+            failures.push(format!("{line:?}: want {want:?}, got {have:?}"));
+        }
+    }
+    failures
+}
+
+/// Panics with the whole run when there are failures.
+#[track_caller]
+fn assert_none(shell: &str, failures: &[String], run: &Run) {
+    assert!(
+        failures.is_empty(),
+        "{} {shell} completion mismatches:\n  {}\n--- stdout:\n{}--- stderr:\n{}",
+        failures.len(),
+        failures.join("\n  "),
+        run.stdout,
+        run.stderr
     );
 }
 
@@ -440,21 +623,11 @@ zpty -d z
 "#;
 
 const ZSH_CASES: &[(&str, &[&str])] = &[
-    (
-        "postmulti -",
-        &[
-            "-a", "-e", "-g", "-i", "-j", "-l", "-p", "-R", "-v", "-x", "-G", "-I",
-        ],
-    ),
+    ("postmulti -", FIRST_WORDS.split_at(12).0),
     ("postmulti --", &["--version", "--completions"]),
-    ("postmulti --completions ", &["bash", "zsh"]),
+    ("postmulti --completions ", &["bash", "zsh", "fish"]),
     ("postmulti -l -", &["-a", "-g", "-i", "-j", "-R", "-v"]),
-    (
-        "postmulti -e ",
-        &[
-            "create", "destroy", "import", "deport", "enable", "disable", "assign", "init",
-        ],
-    ),
+    ("postmulti -e ", ACTIONS),
     ("postmulti -i ", &["-", "postfix-out", "/etc/pf3"]),
     ("postmulti -g ", &["mta"]),
     ("postmulti -e assign -i postfix-out -G ", &["mta", "-"]),
@@ -463,24 +636,7 @@ const ZSH_CASES: &[(&str, &[&str])] = &[
         &["config_directory=", "queue_directory=", "data_directory="],
     ),
     ("postmulti -e import ", &["config_directory="]),
-    (
-        "postmulti -p ",
-        &[
-            "start",
-            "stop",
-            "reload",
-            "status",
-            "flush",
-            "check",
-            "abort",
-            "drain",
-            "quick-stop",
-            "set-permissions",
-            "upgrade-configuration",
-            "tls",
-            "logrotate",
-        ],
-    ),
+    ("postmulti -p ", POSTFIX_COMMANDS),
     (
         "postmulti -p tls all",
         &["all-default-client", "all-default-server"],
@@ -493,59 +649,22 @@ fn zsh_completes_options_actions_instances_groups_params_and_postfix_commands() 
     let work = workdir("pm-completion-zsh-");
     std::fs::write(work.join("driver.zsh"), ZSH_DRIVER).unwrap();
     std::fs::create_dir(work.join("fpath")).unwrap();
-    let mut script = format!(
-        r#"
-set -e
-postmulti -e init
-postmulti -I postfix-out -G mta -e create
-postmulti -e create config_directory=/etc/pf3 queue_directory=/var/spool/pf3 data_directory=/var/lib/pf3
-"$OURS" --completions zsh > {fpath}/_postmulti
-# Debian's postmulti (no -j): the completion falls back to plain -l.
-timeout 60 zsh -f {work}/driver.zsh {fpath} 'postmulti -i ' | sed 's/^@@ /@@ reference: /'
-mount --bind "$OURS" /usr/sbin/postmulti
-timeout 60 zsh -f {work}/driver.zsh {fpath}"#,
-        fpath = work.join("fpath").display(),
-        work = work.display()
+    let fpath = work.join("fpath");
+    let script = driver_script(
+        &format!(
+            "\"$OURS\" --completions zsh > {}/_postmulti",
+            fpath.display()
+        ),
+        &format!(
+            "timeout 60 zsh -f {}/driver.zsh {}",
+            work.display(),
+            fpath.display()
+        ),
+        ZSH_CASES.iter().map(|c| c.0),
     );
-    for (line, _) in ZSH_CASES {
-        script.push(' ');
-        script.push_str(&shell_quote(line));
-    }
-    script.push('\n');
     let run = sandbox(&work, &script);
     run.assert_ok("zsh completion driver");
-    let mut got: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut current = String::new();
-    for line in run.stdout.lines() {
-        if let Some(case) = line.strip_prefix("@@ ") {
-            current = case.to_string();
-            got.entry(current.clone()).or_default();
-        } else if let Some(m) = line.strip_prefix("> ") {
-            got.entry(current.clone()).or_default().push(m.to_string());
-        }
-    }
-    let mut failures = Vec::new();
-    let cases = ZSH_CASES.iter().copied().chain([(
-        "reference: postmulti -i ",
-        &["-", "postfix-out", "/etc/pf3"][..],
-    )]);
-    for (line, want) in cases {
-        let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
-        want.sort();
-        // zsh sorts and merges what the completers add: compare sets.
-        let mut have = got.get(line).cloned().unwrap_or_default();
-        have.sort();
-        have.dedup();
-        if have != want {
-            failures.push(format!("{line:?}: want {want:?}, got {have:?}"));
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} zsh completion mismatches:\n  {}\n--- stdout:\n{}--- stderr:\n{}",
-        failures.len(),
-        failures.join("\n  "),
-        run.stdout,
-        run.stderr
-    );
+    let got = parse_cases(&run.stdout);
+    // zsh sorts and merges what the completers add: compare sets.
+    assert_none("zsh", &set_mismatches(ZSH_CASES, &got), &run);
 }

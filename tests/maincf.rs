@@ -39,7 +39,7 @@ fn comments_blank_lines_and_spaces_around_equals() {
 fn indented_line_continues_the_previous_parameter() {
     // The baseline ends with `inet_protocols = ipv4`: the continuation joins it.
     // Upstream's mail_params_init() then rejects inet_protocols; this postmulti
-    // does not validate parameters it never uses (README: deliberate differences).
+    // does not validate parameters it never uses (README: "How it differs from upstream").
     let s = Scenario::new().main_cf_append("/etc/postfix/main.cf", "  leading = space");
     s.run_reference(&["-l"])
         .assert_status(1)
@@ -55,7 +55,7 @@ fn indented_line_continues_the_previous_parameter() {
 #[test]
 fn undefined_reference_in_a_parameter_upstream_validates() {
     // mail_params_init(): myorigin must not be empty.  This postmulti does not
-    // validate parameters it never uses (README: deliberate differences).
+    // validate parameters it never uses (README: "How it differs from upstream").
     let s = Scenario::new().main_cf_append(
         "/etc/postfix/main.cf",
         "x = $undefined_thing\nmyorigin = $nonexist",

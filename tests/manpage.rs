@@ -150,7 +150,7 @@ fn every_option_and_action_is_documented() {
             "action {action} has no paragraph of its own"
         );
     }
-    for extension in ["--version", "--completions bash|zsh"] {
+    for extension in ["--version", "--completions bash|zsh|fish"] {
         assert!(
             text.contains(&format!("\n       {extension}\n")),
             "{extension} is not documented"

@@ -1,7 +1,7 @@
-//! The option letters are written in five places: the parser
+//! The option letters are written in six places: the parser
 //! (`command::FLAGS`, `command::WITH_VALUE`), upstream's usage text, the man
-//! page, and the bash and zsh completion scripts.  These tests fail when
-//! they drift apart.  They read only the repository.
+//! page, and the bash, zsh and fish completion scripts.  These tests fail
+//! when they drift apart.  They read only the repository.
 use std::collections::BTreeSet;
 
 use postmulti::command::{usage, FLAGS, WITH_VALUE};
@@ -108,6 +108,40 @@ fn bash() -> Options {
     offered.iter().map(|&c| (c, valued.contains(&c))).collect()
 }
 
+/// The fish script: the options it offers (`complete ... -n '__postmulti_offers
+/// X' -s X`, `-x` or `-r` when it takes a value), and the letters its argv
+/// walk (`__postmulti_parse`, the `case e g i G I` branch) reads a value for,
+/// which must be the same.
+fn fish() -> Options {
+    let text = read("src/completion/postmulti.fish");
+    let mut found = Options::new();
+    for line in text.lines() {
+        if !line.starts_with("complete -c postmulti -n '__postmulti_offers ") {
+            continue;
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let letter = words
+            .windows(2)
+            .find(|w| w[0] == "-s")
+            .and_then(|w| w[1].chars().next())
+            .expect("an offered option has -s LETTER");
+        let valued = words.iter().any(|w| *w == "-x" || *w == "-r");
+        found.insert((letter, valued));
+    }
+    let walked: BTreeSet<char> = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("case e g i G I"))
+        .expect("the fish script's case of options with a value")
+        .split_whitespace()
+        .skip(1)
+        .map(|w| w.chars().next().unwrap())
+        .collect();
+    let flagged: BTreeSet<char> = found.iter().filter(|o| o.1).map(|o| o.0).collect();
+    assert_eq!(walked, flagged, "fish: valued options in the walk vs -x/-r");
+    found
+}
+
 /// Letters in upstream's usage text (`[-v]`, `-l`, `[-g group]`, ...).
 fn usage_letters() -> BTreeSet<char> {
     let text = String::from_utf8(usage(b"postmulti").0).unwrap();
@@ -132,6 +166,11 @@ fn zsh_completion_offers_exactly_the_parsers_options() {
 #[test]
 fn bash_completion_offers_exactly_the_parsers_options() {
     assert_eq!(bash(), parser());
+}
+
+#[test]
+fn fish_completion_offers_exactly_the_parsers_options() {
+    assert_eq!(fish(), parser());
 }
 
 #[test]

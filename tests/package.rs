@@ -74,6 +74,7 @@ fn package_contents_and_metadata() {
             "-rwxr-xr-x root/root /usr/sbin/postmulti",
             "-rw-r--r-- root/root /usr/share/bash-completion/completions/postmulti",
             "-rw-r--r-- root/root /usr/share/doc/postmulti-rs/copyright",
+            "-rw-r--r-- root/root /usr/share/fish/vendor_completions.d/postmulti.fish",
             "-rw-r--r-- root/root /usr/share/man/man1/postmulti.1.gz",
             "-rw-r--r-- root/root /usr/share/zsh/vendor-completions/_postmulti",
         ]
@@ -143,8 +144,10 @@ postmulti --version | head -n 1 | sed 's/built against.*/.../'
 zcat /usr/share/man/man1/postmulti.1.gz | grep -c '^\.SH CONCURRENCY'
 man -w postmulti postmulti.postfix
 /usr/sbin/postmulti.postfix -l
-test -f /usr/share/bash-completion/completions/postmulti && test -f /usr/share/zsh/vendor-completions/_postmulti && echo completions
+test -f /usr/share/bash-completion/completions/postmulti && test -f /usr/share/zsh/vendor-completions/_postmulti && test -f /usr/share/fish/vendor_completions.d/postmulti.fish && echo completions
 bash -c 'source /usr/share/bash-completion/completions/postmulti && complete -p postmulti'
+# fish finds the script in its vendor directory by itself.
+fish -c 'complete -C "postmulti --completions "'
 
 step instances
 postmulti -e init
@@ -173,7 +176,7 @@ echo "diversions: $(dpkg-divert --list 'postmulti-rs' | wc -l)"
 test "$(sum /usr/sbin/postmulti)" = "$c_binary" && echo "C binary back"
 test "$(sum /usr/share/man/man1/postmulti.1.gz)" = "$c_manual" && echo "C manual back"
 test ! -e /usr/sbin/postmulti.postfix && test ! -e /usr/share/man/man1/postmulti.postfix.1.gz && echo "diverted names gone"
-test ! -e /usr/share/bash-completion/completions/postmulti && test ! -e /usr/share/zsh/vendor-completions/_postmulti && echo "completions gone"
+test ! -e /usr/share/bash-completion/completions/postmulti && test ! -e /usr/share/zsh/vendor-completions/_postmulti && test ! -e /usr/share/fish/vendor_completions.d/postmulti.fish && echo "completions gone"
 dpkg -S /usr/sbin/postmulti
 # Debian's postmulti 3.7 also reports only to a terminal.
 on_tty postmulti --version | head -n 1
@@ -189,6 +192,7 @@ test "$(sum /usr/sbin/postmulti)" = "$c_binary" && echo "C binary still there"
 fn install_run_three_instances_remove() {
     require_program("dpkg", "dpkg");
     require_program("script", "bsdutils");
+    require_program("fish", "fish");
     let work = workdir("pm-deb-life-");
     let deb = build_deb(&work);
     let script = format!("DEB={}\n{LIFE}", shell_quote(&deb));
@@ -209,6 +213,9 @@ postmulti replaced
 -               -               y         /etc/postfix
 completions
 complete -F _postmulti postmulti
+bash
+fish
+zsh
 ## instances
 -               -               y         /etc/postfix
 postfix-a       mta             y         /etc/postfix-a

@@ -151,7 +151,7 @@ _postmulti()
             return
         fi
         if ((COMP_CWORD == 2)) && [[ $prev == --completions ]]; then
-            COMPREPLY=($(compgen -W 'bash zsh' -- "$cur"))
+            COMPREPLY=($(compgen -W 'bash zsh fish' -- "$cur"))
             return
         fi
         ((COMP_CWORD >= 2)) && [[ ${COMP_WORDS[1]} == --@(version|completions) ]] && return

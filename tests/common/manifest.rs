@@ -1,6 +1,6 @@
 //! Manifests of the overlay upper directories (`Manifest`, `Entry`), what
 //! changed between two of them, and their normalization for comparison
-//! (`normalize_files`, `NormEntry`, the IGNORED and VOLATILE_CONTENT lists).
+//! (`normalize_files`, the IGNORED and VOLATILE_CONTENT lists).
 
 use std::collections::BTreeMap;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -40,6 +40,8 @@ const IGNORED: &[&str] = &[
     "/run/postmulti.lock",
 ];
 
+/// One entry of an upper directory, as read (`Manifest::read`) or as
+/// compared between reference and ours (`normalize_files`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Entry {
     Dir {
@@ -48,6 +50,8 @@ pub enum Entry {
         gid: u32,
         opaque: bool,
     },
+    /// After `normalize_files`, main.cf's content is the sorted multiset of
+    /// its lines.
     File {
         mode: u32,
         uid: u32,
@@ -68,6 +72,9 @@ pub enum Entry {
         gid: u32,
         rdev: u64,
     },
+    /// A volatile file (VOLATILE_CONTENT) after `normalize_files`: presence
+    /// only.  Never read from a directory.
+    Present,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -184,39 +191,6 @@ fn is_opaque(p: &Path) -> bool {
     n > 0 && buf[0] == b'y'
 }
 
-/// An entry as compared between reference and ours.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum NormEntry {
-    Dir {
-        mode: u32,
-        uid: u32,
-        gid: u32,
-        opaque: bool,
-    },
-    /// main.cf files: content as the sorted multiset of its lines.
-    File {
-        mode: u32,
-        uid: u32,
-        gid: u32,
-        content: Vec<u8>,
-    },
-    /// Volatile files: presence only.
-    Present,
-    Symlink {
-        uid: u32,
-        gid: u32,
-        target: Vec<u8>,
-    },
-    Deleted,
-    Special {
-        kind: &'static str,
-        mode: u32,
-        uid: u32,
-        gid: u32,
-        rdev: u64,
-    },
-}
-
 /// Glob match where `*` matches any run of characters except `/`.
 pub fn glob(pat: &str, s: &str) -> bool {
     fn go(p: &[u8], s: &[u8]) -> bool {
@@ -240,7 +214,10 @@ pub fn glob(pat: &str, s: &str) -> bool {
     go(pat.as_bytes(), s.as_bytes())
 }
 
-pub fn normalize_files(f: &BTreeMap<String, Option<Entry>>) -> BTreeMap<String, Option<NormEntry>> {
+/// The changes as compared between reference and ours: without the
+/// IGNORED files, VOLATILE_CONTENT ones as `Entry::Present`, main.cf files
+/// as sorted lines.
+pub fn normalize_files(f: &BTreeMap<String, Option<Entry>>) -> BTreeMap<String, Option<Entry>> {
     let mut out = BTreeMap::new();
     for (k, v) in f {
         if IGNORED.iter().any(|p| glob(p, k)) {
@@ -248,55 +225,19 @@ pub fn normalize_files(f: &BTreeMap<String, Option<Entry>>) -> BTreeMap<String, 
         }
         let volatile = VOLATILE_CONTENT.iter().any(|p| glob(p, k));
         let n = v.as_ref().map(|e| match e {
-            _ if volatile => NormEntry::Present,
-            Entry::Dir {
-                mode,
-                uid,
-                gid,
-                opaque,
-            } => NormEntry::Dir {
-                mode: *mode,
-                uid: *uid,
-                gid: *gid,
-                opaque: *opaque,
-            },
+            _ if volatile => Entry::Present,
             Entry::File {
                 mode,
                 uid,
                 gid,
                 content,
-            } => {
-                let content = if k.ends_with("/main.cf") {
-                    sorted_lines(content)
-                } else {
-                    content.clone()
-                };
-                NormEntry::File {
-                    mode: *mode,
-                    uid: *uid,
-                    gid: *gid,
-                    content,
-                }
-            }
-            Entry::Symlink { uid, gid, target } => NormEntry::Symlink {
-                uid: *uid,
-                gid: *gid,
-                target: target.clone(),
-            },
-            Entry::Deleted => NormEntry::Deleted,
-            Entry::Special {
-                kind,
-                mode,
-                uid,
-                gid,
-                rdev,
-            } => NormEntry::Special {
-                kind,
+            } if k.ends_with("/main.cf") => Entry::File {
                 mode: *mode,
                 uid: *uid,
                 gid: *gid,
-                rdev: *rdev,
+                content: sorted_lines(content),
             },
+            other => other.clone(),
         });
         out.insert(k.clone(), n);
     }
@@ -316,11 +257,11 @@ pub fn sorted_lines(b: &[u8]) -> Vec<u8> {
     out
 }
 
-pub(super) fn show_norm(e: Option<&Option<NormEntry>>) -> String {
+pub(super) fn show_norm(e: Option<&Option<Entry>>) -> String {
     match e {
         None => "(not written)".into(),
         Some(None) => "(removed from the upper dir)".into(),
-        Some(Some(NormEntry::File {
+        Some(Some(Entry::File {
             mode,
             uid,
             gid,

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::manifest::{normalize_files, show_norm, Entry, Manifest, NormEntry};
+use super::manifest::{normalize_files, show_norm, Entry, Manifest};
 
 pub(super) type Normalizer = fn(&[u8]) -> Vec<u8>;
 
@@ -222,8 +222,8 @@ impl Compared {
                     )
                     .unwrap();
                     if let (
-                        Some(Some(NormEntry::File { content: ca, .. })),
-                        Some(Some(NormEntry::File { content: cb, .. })),
+                        Some(Some(Entry::File { content: ca, .. })),
+                        Some(Some(Entry::File { content: cb, .. })),
                     ) = (a, b)
                     {
                         writeln!(report, "{}", indent(&line_diff(ca, cb), "    ")).unwrap();

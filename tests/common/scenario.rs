@@ -217,7 +217,9 @@ impl Scenario {
         let outcome = run_in_sandbox(self, start, cmd, ours, &work);
         if std::env::var_os("POSTMULTI_KEEP").is_some() {
             eprintln!("kept work dir {}", work.display());
-            let _ = tmp.keep();
+            // Not dropped, so not removed (TempDir::keep is tempfile 3.20+;
+            // Cargo.toml allows any 3.x).
+            std::mem::forget(tmp);
         }
         outcome
     }

@@ -53,7 +53,10 @@ pub fn workdir(prefix: &str) -> Work {
         .tempdir_in("/tmp")
         .expect("create a work directory in /tmp");
     if std::env::var_os("POSTMULTI_KEEP").is_some() {
-        let path = dir.keep();
+        let path = dir.path().to_path_buf();
+        // Not dropped, so not removed (TempDir::keep is tempfile 3.20+;
+        // Cargo.toml allows any 3.x).
+        std::mem::forget(dir);
         eprintln!("keeping {}", path.display());
         Work { path, _guard: None }
     } else {
