@@ -1,9 +1,25 @@
 //! The environment upstream builds for its children: PATH with
 //! $command_directory first, and the import_environment filter.
+//!
+//! Rules (mail_parm_split, mystrtokq, extpar, clean_env), each pinned by a
+//! test in tests/hygiene.rs or below:
+//! * import_environment is split on commas, space, tab, CR and LF only
+//!   (`\v` and `\f` are part of an element); a `{` opens a group in which
+//!   separators do not split, up to its matching `}`.
+//! * An element that starts with `{` must be exactly one balanced group:
+//!   unclosed is `fatal: import_environment: missing '}' in "ELEMENT"`,
+//!   text after the closing brace (`{A=1}x`, `{A=1}{B=2}`) is `fatal:
+//!   import_environment: syntax error after '}' in "ELEMENT"`; the braces
+//!   are removed and the white space inside them stripped.
+//! * clean_env keeps, in list order, each named variable that is set, and
+//!   sets each `NAME=value` element (split as split_nameval does; a
+//!   malformed one is `fatal: clean_env: WHY in: ELEMENT`).
+//! * This happens just before postmulti-script is run (life-cycle
+//!   commands); iterator commands keep the caller's environment.
 
 use std::ffi::OsString;
 
-use crate::bytes::{from_os, is_space, os, trim};
+use crate::bytes::{from_os, is_white_space, os, trim};
 use crate::maincf::split_nameval;
 use crate::msg::{bfmt, Fatal};
 
@@ -22,36 +38,81 @@ pub fn prepend_command_path(command_dir: &[u8]) {
     std::env::set_var("PATH", os(&path));
 }
 
-/// Splits a parameter list on commas and white space, keeping `{ ... }`
-/// groups whole and stripping their braces (mail_parm_split).
-pub fn split_with_braces(value: &[u8]) -> Vec<Vec<u8>> {
-    let sep = |b: u8| b == b',' || is_space(b);
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < value.len() {
-        if sep(value[i]) {
-            i += 1;
-            continue;
+/// Postfix's list separators (CHARS_COMMA_SP): comma, space, tab, CR, LF.
+fn is_list_separator(b: u8) -> bool {
+    b == b',' || is_white_space(b)
+}
+
+/// mystrtokq(&bp, CHARS_COMMA_SP, "{}"): the next token at `*at`, where
+/// separators inside `{...}` do not count (a `}` outside braces is text).
+fn mystrtokq<'v>(value: &'v [u8], at: &mut usize) -> Option<&'v [u8]> {
+    let start = *at
+        + value[*at..]
+            .iter()
+            .take_while(|&&b| is_list_separator(b))
+            .count();
+    if start == value.len() {
+        *at = start;
+        return None;
+    }
+    let mut level = 0usize;
+    let mut end = start;
+    while end < value.len() {
+        match value[end] {
+            b'{' => level += 1,
+            b'}' if level > 0 => level -= 1,
+            b if level == 0 && is_list_separator(b) => break,
+            _ => {}
         }
-        let start = i;
-        let mut depth = 0usize;
-        while i < value.len() && (depth > 0 || !sep(value[i])) {
-            match value[i] {
-                b'{' => depth += 1,
-                b'}' => depth = depth.saturating_sub(1),
-                _ => {}
+        end += 1;
+    }
+    *at = (end + 1).min(value.len());
+    Some(&value[start..end])
+}
+
+/// extpar(&arg, "{}", EXTPAR_FLAG_STRIP): the text inside a `{...}` token,
+/// white space stripped, or the error Postfix reports ("missing '}' in
+/// ..." when it never closes, "syntax error after '}' in ..." when text
+/// follows the closing brace).
+fn extpar(token: &[u8]) -> Result<&[u8], Vec<u8>> {
+    let mut level = 0usize;
+    let close = token.iter().enumerate().find_map(|(i, &b)| {
+        match b {
+            b'{' => level += 1,
+            b'}' => {
+                level -= 1;
+                if level == 0 {
+                    return Some(i);
+                }
             }
-            i += 1;
+            _ => {}
         }
-        let token = &value[start..i];
-        if token.len() >= 2 && token[0] == b'{' && token[token.len() - 1] == b'}' {
-            let inner = &token[1..token.len() - 1];
-            out.push(trim(inner).to_vec());
+        None
+    });
+    match close {
+        None => Err(bfmt("missing '}' in \"%s\"", &[token])),
+        Some(i) if i + 1 != token.len() => Err(bfmt("syntax error after '}' in \"%s\"", &[token])),
+        Some(i) => Ok(trim(&token[1..i])),
+    }
+}
+
+/// mail_parm_split: a parameter's list split on commas and white space
+/// (space, tab, CR, LF; not \v or \f), a `{ ... }` element kept whole
+/// with its braces and the white space inside them stripped; a malformed
+/// `{` element is the fatal `NAME: missing '}' in "..."` or `NAME: syntax
+/// error after '}' in "..."`.
+pub fn mail_parm_split(name: &str, value: &[u8]) -> Result<Vec<Vec<u8>>, Fatal> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(token) = mystrtokq(value, &mut at) {
+        if token.first() == Some(&b'{') {
+            let inner = extpar(token).map_err(|e| Fatal(bfmt("%s: %s", &[name.as_bytes(), &e])))?;
+            out.push(inner.to_vec());
         } else {
             out.push(token.to_vec());
         }
     }
-    out
+    Ok(out)
 }
 
 /// The environment kept by import_environment: named variables that are set,
@@ -96,13 +157,36 @@ mod tests {
     #[test]
     fn brace_groups_stay_whole() {
         assert_eq!(
-            split_with_braces(b"A, B=1 { C = x y } D"),
+            mail_parm_split("n", b"A, B=1 { C = x y } D").unwrap(),
             vec![
                 b"A".to_vec(),
                 b"B=1".to_vec(),
                 b"C = x y".to_vec(),
                 b"D".to_vec()
             ]
+        );
+        assert_eq!(
+            mail_parm_split("n", b"A\x0bB x}y").unwrap(),
+            vec![b"A\x0bB".to_vec(), b"x}y".to_vec()]
+        );
+    }
+
+    #[test]
+    fn malformed_brace_groups_are_fatal() {
+        let err = |v: &[u8]| {
+            String::from_utf8(mail_parm_split("import_environment", v).unwrap_err().0).unwrap()
+        };
+        assert_eq!(
+            err(b"A {FOO=bar"),
+            "import_environment: missing '}' in \"{FOO=bar\""
+        );
+        assert_eq!(
+            err(b"{FOO=1}x"),
+            "import_environment: syntax error after '}' in \"{FOO=1}x\""
+        );
+        assert_eq!(
+            err(b"{FOO=1}{BAR=2}"),
+            "import_environment: syntax error after '}' in \"{FOO=1}{BAR=2}\""
         );
     }
 }

@@ -1,5 +1,23 @@
-//! main.cf as Postfix reads it: logical lines (readlline), `name = value`
-//! (split_nameval), last assignment wins.  Everything is bytes.
+//! main.cf as Postfix reads it (mail_conf_read, dict_load_file_xt,
+//! readlline, split_nameval, dict_update).  Everything is bytes.  Rules:
+//!
+//! * Logical lines (readlline): a line that starts with white space
+//!   continues the previous one (joined as is); blank lines and lines whose
+//!   first non-blank is `#` are dropped, also between continued lines; text
+//!   that would start a logical line with white space is dropped with
+//!   `FILE: logical line must not start with whitespace: "30 BYTES..."`.
+//! * A NUL byte ends the line, as C strings end.
+//! * Each line is `name = value` (split_nameval): white space around the
+//!   name, the `=` and the value is dropped; `missing attribute name` and
+//!   `missing '=' after attribute name` are fatal: `FILE, line N: WHY:
+//!   "LINE"`.
+//! * A main.cf whose mtime is not older than the second before the read
+//!   began (and not in the future) is read again 0.3 s later, into the
+//!   same table, until it is (dict_load_file_xt): the warnings of each
+//!   pass are printed.
+//! * The last assignment wins; dict_update warns `FILE, line N: overriding
+//!   earlier entry: NAME=OLD` only when the value changes (the same value
+//!   again is quiet), config_directory's preset value included.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -147,10 +165,25 @@ impl MainCf {
 
     /// Reads and parses DIR/main.cf as Postfix does for an instance whose
     /// configuration directory is DIR; errors are Postfix's fatal texts.
+    /// A file changed in the last second or so may still be being written:
+    /// dict_load_file_xt reads it again 0.3 s later (doze), into the same
+    /// table (so a changed entry warns again), until its mtime is older
+    /// than the read.
     pub fn read(dir: &[u8], warnings: &mut Vec<Vec<u8>>) -> Result<MainCf, Vec<u8>> {
         let path = main_cf_path(dir);
-        let data = read_file(&path)?;
-        MainCf::parse(&path, &data, &[(b"config_directory", dir)], warnings)
+        let mut table: Vec<(Vec<u8>, Vec<u8>)> = vec![(b"config_directory".to_vec(), dir.to_vec())];
+        loop {
+            let before = now();
+            let (data, mtime) = read_file_mtime(&path)?;
+            let preset: Vec<(&[u8], &[u8])> = table.iter().map(|(n, v)| (&n[..], &v[..])).collect();
+            let cf = MainCf::parse(&path, &data, &preset, warnings)?;
+            let after = now();
+            if mtime < before - 1 || mtime > after {
+                return Ok(cf);
+            }
+            table = cf.params.into_iter().collect();
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
     }
 
     /// The raw value of a parameter set in this file.
@@ -190,6 +223,21 @@ pub fn main_cf_path(dir: &[u8]) -> Vec<u8> {
     join(dir, b"main.cf")
 }
 
+/// The time in whole seconds, as time(3).
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Reads a whole file and its mtime (seconds), with read_file's errors.
+fn read_file_mtime(path: &[u8]) -> Result<(Vec<u8>, i64), Vec<u8>> {
+    use std::os::unix::fs::MetadataExt;
+    let data = read_file(path)?;
+    let mtime = std::fs::metadata(os(path)).map_or(0, |m| m.mtime());
+    Ok((data, mtime))
+}
+
 /// Reads a whole file, with "open PATH: reason" or "read PATH: reason" errors.
 pub fn read_file(path: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
     use std::io::Read;
@@ -227,13 +275,6 @@ mod tests {
     }
 
     #[test]
-    fn the_same_value_again_is_no_override() {
-        let (r, w) = parse("a = 1\na = 1\nb = x\nb =  x \n");
-        assert_eq!(r.unwrap().get(b"a"), Some(&b"1"[..]));
-        assert!(w.is_empty(), "{w:?}");
-    }
-
-    #[test]
     fn last_assignment_wins_and_values_are_trimmed() {
         let (r, w) = parse("a = 1\na =   2  \t\n");
         assert_eq!(r.unwrap().get(b"a"), Some(&b"2"[..]));
@@ -241,6 +282,13 @@ mod tests {
             w,
             vec!["/x/main.cf, line 2: overriding earlier entry: a=1".to_string()]
         );
+    }
+
+    #[test]
+    fn the_same_value_again_is_quiet() {
+        let (r, w) = parse("biff = no\nbiff =  no\n");
+        assert_eq!(r.unwrap().get(b"biff"), Some(&b"no"[..]));
+        assert!(w.is_empty(), "{w:?}");
     }
 
     #[test]

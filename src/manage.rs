@@ -4,7 +4,7 @@
 
 use crate::bytes::{c_string, join, non_empty, os};
 use crate::command::{Action, Assignment, Selection};
-use crate::environ::{cleaned, prepend_command_path, split_with_braces};
+use crate::environ::{cleaned, mail_parm_split, prepend_command_path};
 use crate::instance::{Instance, NAME_PREFIX};
 use crate::maincf::split_nameval;
 use crate::msg::{self, bfmt, Fatal, Result};
@@ -291,7 +291,10 @@ fn assign_new_parameters(
 /// Replaces this process with the helper, in the environment upstream gives
 /// it (export_helper_environment, then execl).
 pub fn exec_helper(plan: &Plan, primary: &Primary) -> Fatal {
-    let import = split_with_braces(&primary.import_environment);
+    let import = match mail_parm_split("import_environment", &primary.import_environment) {
+        Ok(import) => import,
+        Err(fatal) => return fatal,
+    };
     let kept = match cleaned(&import) {
         Ok(kept) => kept,
         Err(fatal) => return fatal,

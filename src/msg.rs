@@ -1,6 +1,21 @@
 //! Diagnostics: `NAME: fatal: text` and `NAME: warning: text` on stderr and
 //! the same text to syslog (tag NAME with the pid, facility mail), the way
-//! Postfix's msg(3) reports them.
+//! Postfix's msg(3) reports them.  Rules (msg_output, printable,
+//! maillog_client, msg_logger, logwriter):
+//! * Every text goes through printable(): bytes other than printable ASCII
+//!   and space become `?`; well-formed UTF-8 passes only once main.cf has
+//!   been processed with smtputf8_enable = yes (before that, `open
+//!   /tmp/é/main.cf` shows `??`).
+//! * Without maillog_file, records go to syslog.  With it (or, before
+//!   main.cf is read, with POSTLOG_SERVICE in the environment) they go to
+//!   postlogd's socket as `MON DD HH:MM:SS HOST NAME[PID]: LEVEL: TEXT`
+//!   (HOST: myhostname's first label), not to syslog; when postlogd does
+//!   not answer, they are appended to maillog_file (safe_open's rules: a
+//!   new file is created mode 0600, as Postfix 3.11 does, 3.7 used 0644;
+//!   never through a symbolic link other than root's, as /dev/stdout is;
+//!   never to a file with more than one hard link).  When that fails, the
+//!   record is lost, and unless the program is already dying of a fatal
+//!   error, `fatal: open logfile 'FILE': REASON` ends it.
 
 use std::ffi::CString;
 use std::io::Write;
@@ -16,7 +31,8 @@ static PROGNAME: OnceLock<Vec<u8>> = OnceLock::new();
 /// The syslog ident; openlog keeps a pointer to it.
 static IDENT: OnceLock<CString> = OnceLock::new();
 
-/// Whether valid UTF-8 passes through messages unchanged (smtputf8_enable).
+/// Whether valid UTF-8 passes through messages unchanged (smtputf8_enable):
+/// unset, as in Postfix until main.cf has been processed, it does not.
 static UTF8: OnceLock<bool> = OnceLock::new();
 
 /// Where records go besides stderr (maillog_client's two modes).
@@ -134,13 +150,57 @@ fn postlog(service: &[u8], hostname: &[u8], file: &[u8], prefix: &str, text: &[u
         return;
     }
     record.push(b'\n');
-    let opened = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(os(file));
-    if let Ok(mut f) = opened {
-        let _ = f.write_all(&record);
+    if let Err(e) = append_to_logfile(file, &record) {
+        logfile_unavailable(file, &e, prefix == "fatal: ");
     }
+}
+
+/// logwriter_one_shot, with safe_open's checks: a new file is created mode
+/// 0600 (Postfix 3.11's default; 3.7 used 0644) without following a link;
+/// an existing one must be a regular file with one link, or a device, or a
+/// symbolic link owned by root (as /dev/stdout is) to one of those.
+fn append_to_logfile(file: &[u8], record: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let path = os(file);
+    let refused = |why: &str| std::io::Error::other(why.to_string());
+    let mut options = std::fs::OpenOptions::new();
+    options.append(true);
+    let mut f = match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => options
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)?,
+        Err(e) => return Err(e),
+        Ok(link) if link.file_type().is_symlink() && link.uid() != 0 => {
+            return Err(refused("file is a symbolic link"))
+        }
+        Ok(_) => {
+            let f = options.open(path)?;
+            let meta = f.metadata()?;
+            if meta.file_type().is_file() && meta.nlink() != 1 {
+                return Err(refused("file has multiple hard links"));
+            }
+            f
+        }
+    };
+    f.write_all(record)
+}
+
+/// The logfile cannot be written: Postfix's logwriter dies with `fatal:
+/// open logfile 'FILE': WHY`, which is not printed when the program is
+/// already dying of a fatal error (msg_fatal's own guard).
+fn logfile_unavailable(file: &[u8], err: &std::io::Error, dying: bool) {
+    static GUARD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if dying || GUARD.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
+    let text = bfmt(
+        "open logfile '%s': %s",
+        &[file, io_error_text(err).as_bytes()],
+    );
+    report("fatal", libc::LOG_CRIT, &text);
+    std::process::exit(1)
 }
 
 /// A fatal error: the text after `fatal: `.
@@ -295,7 +355,11 @@ pub fn progname() -> &'static [u8] {
 
 /// Replaces what a terminal or log should not see with '?', as printable(3).
 pub fn printable(text: &[u8]) -> Vec<u8> {
-    let utf8 = UTF8.get().copied().unwrap_or(true);
+    printable_with(text, UTF8.get().copied().unwrap_or(false))
+}
+
+/// printable() with UTF-8 allowed or not.
+fn printable_with(text: &[u8], utf8: bool) -> Vec<u8> {
     let mut out = text.to_vec();
     let mut i = 0;
     while i < out.len() {
@@ -478,8 +542,12 @@ mod tests {
 
     #[test]
     fn printable_replaces_controls_and_broken_utf8() {
-        assert_eq!(printable(b"a\tb\x01c"), b"a?b?c".to_vec());
-        assert_eq!(printable("é".as_bytes()), "é".as_bytes().to_vec());
-        assert_eq!(printable(b"\xff\xc3"), b"??".to_vec());
+        assert_eq!(printable_with(b"a\tb\x01c", true), b"a?b?c".to_vec());
+        assert_eq!(
+            printable_with("é".as_bytes(), true),
+            "é".as_bytes().to_vec()
+        );
+        assert_eq!(printable_with("é".as_bytes(), false), b"??".to_vec());
+        assert_eq!(printable_with(b"\xff\xc3", true), b"??".to_vec());
     }
 }

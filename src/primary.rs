@@ -1,11 +1,36 @@
 //! The primary instance's main.cf: the parameters postmulti itself uses,
 //! evaluated as mail_conf_read() and mail_params_init() evaluate them.
+//!
+//! Rules (mail_conf_read, mail_params_init, maillog_client_init), each with
+//! the test that pins it (tests/library.rs unless said otherwise):
+//! * main.cf is read once per run as far as anyone can see: the life-cycle
+//!   commands read it again under the lock, but its warnings are printed
+//!   only once (`main_cf_warnings_once`).
+//! * Values are expanded recursively (src/expand.rs); `$process_name` and
+//!   `$process_id` are empty, as upstream sets them only after main.cf is
+//!   processed (`process_name_and_id_are_empty`).
+//! * smtputf8_enable is a boolean evaluated like any other (its default
+//!   compares compatibility_level with `<level`); a value other than
+//!   yes/no (any case) is `fatal: bad boolean configuration: NAME =
+//!   VALUE` (`smtputf8_enable_is_a_boolean`).  Until then messages show
+//!   non-ASCII bytes as `?` (src/msg.rs).
+//! * With maillog_file set, it must start with one of the
+//!   maillog_file_prefixes (a list, expanded): else `fatal: maillog_file
+//!   value 'FILE' does not match any prefix in maillog_file_prefixes`
+//!   (`maillog_file_outside_the_prefixes_is_fatal`).  Logging then goes to
+//!   postlogd (`$queue_directory/public/$postlog_service_name`), else to
+//!   the file (src/msg.rs), and POSTLOG_SERVICE and POSTLOG_HOSTNAME are
+//!   exported; the host name is myhostname: main.cf's value, else the
+//!   kernel's host name, with `.$mydomain` (main.cf's) or `.localdomain`
+//!   added when it has no dot (`postlog_hostname_gets_localdomain`).
 
 use std::process::{Command, Stdio};
 
 use crate::bytes::{is_white_space, join, os, yes_no};
-use crate::defaults::{self, default_str, Source};
-use crate::expand::{expand, ExpandError};
+use std::sync::Mutex;
+
+use crate::defaults::{self, builtin_default, default_str, Source};
+use crate::expand::{expand, ExpandError, Lookup, Resolver};
 use crate::maincf::{InstanceResolver, MainCf};
 use crate::msg::{self, bfmt, Fatal, Result};
 
@@ -37,9 +62,7 @@ impl Primary {
     pub fn load(config_dir: &[u8]) -> Result<Primary> {
         let mut warnings = Vec::new();
         let read = MainCf::read(config_dir, &mut warnings);
-        for w in &warnings {
-            msg::warn(w);
-        }
+        warn_once(warnings);
         let main_cf = read.map_err(Fatal)?;
         let mut p = Primary {
             main_cf,
@@ -88,7 +111,7 @@ impl Primary {
         p.start_cmds = p.param("postmulti_start_commands")?;
         p.stop_cmds = p.param("postmulti_stop_commands")?;
         p.control_cmds = p.param("postmulti_control_commands")?;
-        p.smtputf8 = p.utf8_enabled();
+        p.smtputf8 = p.boolean("smtputf8_enable")?;
         Ok(p)
     }
 
@@ -106,15 +129,7 @@ impl Primary {
 
     /// The expanded value of a parameter (main.cf, else the default).
     pub fn param(&self, name: &str) -> Result<Vec<u8>> {
-        let raw = match self.main_cf.get(name.as_bytes()) {
-            Some(v) => v.to_vec(),
-            None => default_str(name).as_bytes().to_vec(),
-        };
-        let mut resolver = InstanceResolver {
-            main_cf: &self.main_cf,
-            config_dir: &self.config_dir,
-        };
-        match expand(&raw, &mut resolver) {
+        match evaluate(&self.main_cf, &self.config_dir, name) {
             Ok(v) => Ok(v),
             Err(ExpandError::Syntax(warnings)) => {
                 for w in &warnings {
@@ -122,30 +137,63 @@ impl Primary {
                 }
                 Err(Fatal::new("dictionary mail_dict: macro processing error"))
             }
+            Err(ExpandError::Fatal(warnings, text)) => {
+                for w in &warnings {
+                    msg::warn(w);
+                }
+                Err(Fatal(text))
+            }
             Err(ExpandError::Unknown(_)) => self.ask_postconf(name),
         }
     }
 
-    /// Selects syslog or postlog logging from maillog_file (maillog_client_init).
+    /// Selects syslog or postlog logging from maillog_file, after checking
+    /// it against maillog_file_prefixes (mail_params_init,
+    /// maillog_client_init).
     fn configure_logging(&self) -> Result<()> {
         let maillog_file = self.param("maillog_file")?;
         if maillog_file.is_empty() {
             msg::configure_logging(b"", b"", b"", b"");
             return Ok(());
         }
-        let myhostname = match self.main_cf.get(b"myhostname") {
-            Some(_) => self.param("myhostname")?,
-            None => nix::unistd::gethostname()
-                .map(crate::bytes::from_os)
-                .unwrap_or_default(),
-        };
+        let prefixes = self.param("maillog_file_prefixes")?;
+        if !split_list(&prefixes)
+            .iter()
+            .any(|p| maillog_file.starts_with(p))
+        {
+            return Err(Fatal(bfmt(
+                "maillog_file value '%s' does not match any prefix in maillog_file_prefixes",
+                &[&maillog_file],
+            )));
+        }
+        let myhostname = self.myhostname()?;
         let queue_dir = self.param("queue_directory")?;
         let service = self.param("postlog_service_name")?;
         msg::configure_logging(&maillog_file, &myhostname, &queue_dir, &service);
         Ok(())
     }
 
-    /// A yes/no parameter, as get_mail_conf_bool() accepts it.
+    /// myhostname: main.cf's, else the host name with `.$mydomain` (main.cf's
+    /// mydomain) or `.localdomain` when it has no dot (check_myhostname).
+    fn myhostname(&self) -> Result<Vec<u8>> {
+        if self.main_cf.get(b"myhostname").is_some() {
+            return self.param("myhostname");
+        }
+        let mut name = nix::unistd::gethostname()
+            .map(crate::bytes::from_os)
+            .unwrap_or_default();
+        if !name.contains(&b'.') {
+            let domain = match self.main_cf.get(b"mydomain") {
+                Some(_) => self.param("mydomain")?,
+                None => b"localdomain".to_vec(),
+            };
+            name.push(b'.');
+            name.extend_from_slice(&domain);
+        }
+        Ok(name)
+    }
+
+    /// A yes/no parameter, as get_mail_conf_bool() and get_mail_conf_nbool() accept it.
     fn boolean(&self, name: &str) -> Result<bool> {
         let v = self.param(name)?;
         yes_no(&v).ok_or_else(|| {
@@ -154,17 +202,6 @@ impl Primary {
                 &[name.as_bytes(), &v],
             ))
         })
-    }
-
-    /// Whether Postfix would let UTF-8 through its messages (smtputf8_enable).
-    fn utf8_enabled(&self) -> bool {
-        match self.main_cf.get(b"smtputf8_enable") {
-            Some(v) => yes_no(v) == Some(true),
-            None => match self.main_cf.get(b"compatibility_level") {
-                Some(level) => level != b"0",
-                None => false,
-            },
-        }
     }
 
     /// Asks postconf for a value whose expansion needs a default only Postfix knows.
@@ -192,6 +229,82 @@ impl Primary {
     /// The secondary instances' configuration directories, in order.
     pub fn secondary_dirs(&self) -> Vec<Vec<u8>> {
         split_list(&self.multi_dirs)
+    }
+}
+
+/// The expansion of one parameter of the primary's main.cf, as
+/// mail_conf_eval() computes it: main.cf's value, else the default, with
+/// every reference expanded (src/expand.rs).  What only Postfix knows is
+/// [`ExpandError::Unknown`]: [`Primary::param`] then asks postconf.
+pub fn evaluate(
+    main_cf: &MainCf,
+    config_dir: &[u8],
+    name: &str,
+) -> std::result::Result<Vec<u8>, ExpandError> {
+    let raw = match main_cf.get(name.as_bytes()) {
+        Some(v) => v.to_vec(),
+        None => default_of_primary(name.as_bytes()).unwrap_or_default(),
+    };
+    let mut resolver = PrimaryResolver(InstanceResolver {
+        main_cf,
+        config_dir,
+    });
+    expand(&raw, &mut resolver)
+}
+
+/// Parameters whose defaults the primary evaluates itself beyond those
+/// build.rs records, with upstream's values for a build without Postfix.
+const GLOBAL_DEFAULTS: &[(&str, &str)] = &[
+    ("compatibility_level", "0"),
+    ("maillog_file_prefixes", "/var, /dev/stdout"),
+    (
+        "smtputf8_enable",
+        "${{$compatibility_level} <level {1} ? {no} : {yes}}",
+    ),
+];
+
+/// The default of a parameter the primary evaluates: recorded, else the
+/// installed Postfix's, else upstream's ([`GLOBAL_DEFAULTS`]).
+fn default_of_primary(name: &[u8]) -> Option<Vec<u8>> {
+    let global = GLOBAL_DEFAULTS.iter().find(|(n, _)| n.as_bytes() == name);
+    let value = match global {
+        Some((n, upstream)) => builtin_default(n.as_bytes()).unwrap_or(upstream),
+        None => defaults::default_of(name)?,
+    };
+    Some(value.as_bytes().to_vec())
+}
+
+/// Names as mail_params_init() sees them while it evaluates main.cf:
+/// process_name and process_id are not set yet; the global defaults of
+/// [`GLOBAL_DEFAULTS`] are; the rest as for any instance.
+struct PrimaryResolver<'a>(InstanceResolver<'a>);
+
+impl Resolver for PrimaryResolver<'_> {
+    fn lookup(&mut self, name: &[u8]) -> Lookup {
+        if self.0.main_cf.get(name).is_some() {
+            return self.0.lookup(name);
+        }
+        if name == b"process_name" || name == b"process_id" {
+            return Lookup::Undefined;
+        }
+        if GLOBAL_DEFAULTS.iter().any(|(n, _)| n.as_bytes() == name) {
+            return default_of_primary(name).map_or(Lookup::Undefined, Lookup::Value);
+        }
+        self.0.lookup(name)
+    }
+}
+
+/// Prints the warnings of a main.cf read, unless the same warnings were
+/// printed for the read before (the life-cycle commands read main.cf again
+/// under the lock; upstream reads it once).
+fn warn_once(warnings: Vec<Vec<u8>>) {
+    static PRINTED: Mutex<Option<Vec<Vec<u8>>>> = Mutex::new(None);
+    let mut printed = PRINTED.lock().unwrap_or_else(|e| e.into_inner());
+    if printed.as_ref() != Some(&warnings) {
+        for w in &warnings {
+            msg::warn(w);
+        }
+        *printed = Some(warnings);
     }
 }
 

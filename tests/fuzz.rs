@@ -387,8 +387,11 @@ fn check_maincf(data: &[u8]) -> Option<Finding> {
     None
 }
 
+/// Whether the text may hold a comparison (`==`, `!=`, `<`, `>`, ...):
+/// the scan does not evaluate it (an operand that is no compatibility
+/// level, a number beyond a long, fail only when expanding).
 fn has_logical(b: &[u8]) -> bool {
-    b.windows(2).any(|w| w == b"==" || w == b"!=")
+    b.windows(2).any(|w| w == b"==" || w == b"!=") || b.iter().any(|&c| c == b'<' || c == b'>')
 }
 
 fn check_expand(text: &[u8], defs: &[(Vec<u8>, Def)]) -> Option<Finding> {
@@ -1918,6 +1921,7 @@ fn signature(case: &Case) -> Option<String> {
                     )
                 }
                 Err(ExpandError::Unknown(_)) => "unknown".into(),
+                Err(ExpandError::Fatal(w, _)) => format!("fatal {}", w.len().min(3)),
             };
             format!(
                 "{r} asked {} scan {:?}",
@@ -2232,9 +2236,11 @@ fn fuzz_short() {
     assert_eq!(report.per_target, budget, "{text}");
     assert!(report.compared[3] * 2 > budget[3], "argv: {text}");
     // (The secondary cases include hostile master.cf lines, refused host
-    // names and compatibility levels on purpose: about a fifth of them is
-    // answered natively and so compared.)
-    assert!(report.compared[4] * 6 > budget[4], "secondary: {text}");
+    // names and compatibility levels on purpose: about a sixth of them is
+    // answered natively and so compared; 59 of 400 with this seed once the
+    // expander knew all of mac_expand's operators, which changes which
+    // inputs the corpus keeps.)
+    assert!(report.compared[4] * 8 > budget[4], "secondary: {text}");
 }
 
 #[test]

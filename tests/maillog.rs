@@ -14,15 +14,17 @@ fn with_maillog_file(file: &str) -> Scenario {
 
 #[test]
 fn fatal_errors_are_appended_to_maillog_file_when_postlogd_is_not_running() {
-    // The log file itself holds a pid and a time: print it masked, then remove it.
+    // The log file itself holds a pid and a time: print it masked, then
+    // remove it.  Its mode is Postfix 3.11's 0600 (3.7: 0644), pinned in
+    // tests/library.rs (fallback_log_file_is_0600_and_not_followed).
     with_maillog_file("/var/log/postmulti-test.log")
         .run_shell(&format!(
             "postmulti -l foo; echo \"exit $?\"; {MASK} /var/log/postmulti-test.log; \
-             stat -c %a /var/log/postmulti-test.log; rm /var/log/postmulti-test.log"
+             rm /var/log/postmulti-test.log"
         ))
         .assert_same()
         .assert_stdout(
-            "exit 1\nTIME sandbox postmulti[PID]: fatal: Command not allowed with '-l'\n644\n",
+            "exit 1\nTIME sandbox postmulti[PID]: fatal: Command not allowed with '-l'\n",
         );
 }
 

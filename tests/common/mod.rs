@@ -54,3 +54,20 @@ pub use manifest::*;
 pub use outcome::*;
 pub use root::require_root;
 pub use scenario::*;
+
+/// Whether the reference postmulti is Postfix MAJOR.MINOR or later.
+/// Placeholder until the multi-release harness provides its own: it reads
+/// the host reference's mail_version (`postconf -h mail_version`).
+pub fn reference_at_least(major: u32, minor: u32) -> bool {
+    let out = std::process::Command::new("/usr/sbin/postconf")
+        .args(["-dh", "mail_version"])
+        .output()
+        .expect("run the reference's postconf");
+    let version = String::from_utf8_lossy(&out.stdout);
+    let mut parts = version
+        .trim()
+        .split('.')
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let have = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    have >= (major, minor)
+}

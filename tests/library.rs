@@ -1,0 +1,376 @@
+//! Postfix's library rules that postmulti reaches, side by side with the
+//! reference (issue 18): mac_expand's relational operators, the
+//! maillog_file prefix check and fallback file, import_environment's
+//! splitting, dict_update's duplicate warning, main.cf warnings once,
+//! POSTLOG_HOSTNAME, process_name/process_id, printable() before main.cf,
+//! smtputf8_enable.  The rules themselves are written down in the `//!` docs
+//! of src/expand.rs, src/maincf.rs, src/primary.rs, src/environ.rs and
+//! src/msg.rs.
+mod common;
+use common::*;
+
+const P: &str = "-               -               y         /etc/postfix\n";
+
+fn fatal(msg: &str) -> String {
+    format!("postmulti: fatal: {msg}\n")
+}
+
+fn warning(msg: &str) -> String {
+    format!("postmulti: warning: {msg}\n")
+}
+
+/// The primary main.cf with LINES appended.
+fn primary(lines: &str) -> Scenario {
+    Scenario::new().main_cf_append("/etc/postfix/main.cf", lines)
+}
+
+// --- 1. mac_expand: relational operators, numbers, <level ------------------
+
+#[test]
+fn numbers_compare_as_numbers_in_a_secondary() {
+    Scenario::two_secondaries()
+        .main_cf_append(
+            "/etc/postfix-a/main.cf",
+            "smtpd_recipient_limit = 1000\n\
+             multi_instance_enable = ${{$smtpd_recipient_limit} == {01000} ? {yes} : {no}}",
+        )
+        .run(&["-l", "-i", "postfix-a"])
+        .assert_same()
+        .assert_status(0)
+        .assert_stdout("postfix-a       g1              y         /etc/postfix-a\n")
+        .assert_stderr("");
+}
+
+#[test]
+fn less_than_in_the_primary_syslog_name() {
+    primary("syslog_name = ${{1} < {2} ? {postfix} : {other}}")
+        .run(&["-x", "printenv", "MAIL_LOGTAG"])
+        .assert_same()
+        .assert_status(0)
+        .assert_stdout("postfix\n")
+        .assert_stderr("");
+}
+
+#[test]
+fn every_operator_and_the_level_suffix() {
+    primary(
+        "syslog_name = ${{10} > {9}?{a}:{b}}${{10} >= {9}?{a}:{b}}${{9} <= {10}?{a}:{b}}\
+         ${{b} < {a}?{a}:{b}}${{3.6} <level {3.10}?{a}:{b}}${{2} >=level {3.0}?{a}:{b}}\
+         ${ {x} != {y} }${{007} != {7}?{a}:{b}}${ mail_name }",
+    )
+    .run(&["-x", "printenv", "MAIL_LOGTAG"])
+    .assert_same()
+    .assert_status(0)
+    .assert_stdout("aaababtruebPostfix\n")
+    .assert_stderr("");
+}
+
+#[test]
+fn a_number_beyond_a_long_is_fatal() {
+    primary("syslog_name = ${{99999999999999999999} < {1}}")
+        .run(&["-l"])
+        .assert_same()
+        .assert_status(1)
+        .assert_stdout("")
+        .assert_stderr(fatal("mac_exp_eval: bad conversion: 99999999999999999999"));
+}
+
+#[test]
+fn a_bad_operator_suffix_and_a_bad_level() {
+    primary("syslog_name = ${{x} <levelx {1}}")
+        .run(&["-l"])
+        .assert_same()
+        .assert_status(1)
+        .assert_stderr(
+            warning("bad operator suffix at: \"...<>>>levelx\"")
+                + &fatal("dictionary mail_dict: macro processing error"),
+        );
+    primary("syslog_name = ${{3.1024} <level {3}}")
+        .run(&["-l"])
+        .assert_same()
+        .assert_status(1)
+        .assert_stderr(
+            warning("malformed compatibility level syntax: \"3.1024\"")
+                + &fatal("dictionary mail_dict: macro processing error"),
+        );
+}
+
+#[test]
+fn an_unknown_operator_lists_all_six() {
+    primary("syslog_name = ${{a} =< {b}}")
+        .run(&["-l"])
+        .assert_same()
+        .assert_status(1)
+        .assert_stderr(
+            warning(
+                "\"==\" or \"!=\"\" or \"<\"\" or \"<=\"\" or \">=\"\" or \">\" expected at: \"...a}>>>=< {b}\"",
+            ) + &fatal("dictionary mail_dict: macro processing error"),
+        );
+}
+
+#[test]
+fn after_an_error_the_next_braced_reference_ends_the_parse() {
+    // mac_parse stops at `${mail_name}` without a word; `${x` still warns.
+    primary("syslog_name = ${a b}${mail_name}${x")
+        .run(&["-l"])
+        .assert_same()
+        .assert_status(1)
+        .assert_stderr(
+            warning("attribute name syntax error at: \"...a>>> b\"")
+                + &fatal("dictionary mail_dict: macro processing error"),
+        );
+}
+
+// --- 2. maillog_file: the prefix check, the fallback file ------------------
+
+#[test]
+fn maillog_file_outside_the_prefixes_is_fatal() {
+    primary("maillog_file = /etc/evil.log")
+        .run(&["-l"])
+        .assert_same()
+        .assert_status(1)
+        .assert_stdout("")
+        .assert_stderr(fatal(
+            "maillog_file value '/etc/evil.log' does not match any prefix in maillog_file_prefixes",
+        ))
+        .ours
+        .assert_no_files_written();
+}
+
+#[test]
+fn maillog_file_prefixes_is_a_list() {
+    primary("maillog_file = /srv/log/pm.log\nmaillog_file_prefixes = /var, $x\nx = /srv/log/")
+        .run(&["-l"])
+        .assert_same()
+        .assert_status(0)
+        .assert_stdout(P)
+        .assert_stderr("");
+}
+
+/// The fallback log file: postlogd is not running, so the fatal record of
+/// `-i nosuch` is appended to maillog_file.  Postfix 3.11 creates it mode
+/// 0600; 3.7 made it 0644.  Neither writes through another user's
+/// symbolic link, a dangling one, or to a file with two hard links.
+#[test]
+fn fallback_log_file_is_0600_and_not_followed() {
+    let s = primary("maillog_file = /var/log/pm.log").check(
+        "stat -c %a /var/log/pm.log; sed 's/^.* postmulti\\[[0-9]*\\]/RECORD/' /var/log/pm.log",
+    );
+    let ours = s.run_ours(&["-x", "-i", "nosuch", "true"]);
+    ours.assert_status(1)
+        .assert_stderr(fatal("No matching instances"));
+    assert_eq!(
+        ours.checks_str(),
+        "600\nRECORD: fatal: No matching instances\n[check 0: exit 0]\n"
+    );
+    if reference_at_least(3, 11) {
+        s.run(&["-x", "-i", "nosuch", "true"]).assert_same();
+    }
+    for setup in [
+        "ln -s /etc/victim /var/log/pm.log",
+        "touch /etc/victim; ln -s /etc/victim /var/log/pm.log; chown -h nobody /var/log/pm.log",
+        "touch /var/log/pm.log; ln /var/log/pm.log /var/log/hard",
+    ] {
+        primary("maillog_file = /var/log/pm.log")
+            .setup(setup)
+            .check("cat /etc/victim /var/log/pm.log 2>/dev/null | wc -c")
+            .run(&["-x", "-i", "nosuch", "true"])
+            .assert_same()
+            .assert_status(1)
+            .assert_stderr(fatal("No matching instances"))
+            .assert_checks("0\n[check 0: exit 0]\n");
+    }
+}
+
+// --- 3, 15. import_environment (mail_parm_split) ---------------------------
+
+#[test]
+fn import_environment_unclosed_brace_is_fatal() {
+    primary("import_environment = MAIL_CONFIG {FOO=bar")
+        .run(&["-e", "init"])
+        .assert_same()
+        .assert_status(1)
+        .assert_stderr(fatal("import_environment: missing '}' in \"{FOO=bar\""));
+}
+
+#[test]
+fn import_environment_text_after_a_group_is_fatal() {
+    for (value, element) in [
+        ("{FOO=1}x", "{FOO=1}x"),
+        ("A {FOO=1}{BAR=2}", "{FOO=1}{BAR=2}"),
+        // \v and \f do not separate elements (CHARS_COMMA_SP); printable() shows '?'.
+        ("{FOO=1}\x0bB", "{FOO=1}?B"),
+    ] {
+        primary(&format!("import_environment = {value}"))
+            .run(&["-e", "init"])
+            .assert_same()
+            .assert_status(1)
+            .assert_stderr(fatal(&format!(
+                "import_environment: syntax error after '}}' in \"{element}\""
+            )));
+    }
+}
+
+// --- 4, 5. dict_update and the second read under the lock ------------------
+
+#[test]
+fn the_same_value_twice_is_quiet() {
+    primary("biff = no")
+        .run(&["-l"])
+        .assert_same()
+        .assert_status(0)
+        .assert_stdout(P)
+        .assert_stderr("");
+}
+
+#[test]
+fn main_cf_warnings_once_on_life_cycle_commands() {
+    primary("biff = yes")
+        .run(&["-e", "enable", "-i", "nosuch"])
+        .assert_same()
+        .assert_status(1)
+        .assert_stderr(
+            warning("/etc/postfix/main.cf, line 24: overriding earlier entry: biff=no")
+                + &fatal("No instance named nosuch"),
+        );
+}
+
+// --- 6, 7. mail_params_init: myhostname, process_name, process_id ---------
+
+/// POSTLOG_HOSTNAME for children on host `vm`, no myhostname in main.cf,
+/// maillog_file set and EXTRA appended.
+fn postlog_hostname(extra: &str) -> Compared {
+    let main_cf = BASELINE_MAIN_CF.replace("myhostname = sandbox.example\n", "")
+        + "maillog_file = /var/log/postfix.log\n"
+        + extra;
+    Scenario::new()
+        .file("/etc/postfix/main.cf", main_cf)
+        .run_shell("hostname vm && postmulti -x printenv POSTLOG_HOSTNAME")
+}
+
+#[test]
+fn postlog_hostname_gets_localdomain() {
+    postlog_hostname("")
+        .assert_same()
+        .assert_status(0)
+        .assert_stdout("vm.localdomain\n");
+}
+
+#[test]
+fn postlog_hostname_gets_mydomain() {
+    postlog_hostname("mydomain = example.org\n")
+        .assert_same()
+        .assert_status(0)
+        .assert_stdout("vm.example.org\n");
+}
+
+#[test]
+fn process_name_and_id_are_empty() {
+    primary("syslog_name = pf-$process_name-$process_id")
+        .run(&["-x", "printenv", "MAIL_LOGTAG"])
+        .assert_same()
+        .assert_status(0)
+        .assert_stdout("pf--\n");
+}
+
+// --- 16, 17. printable() before main.cf, smtputf8_enable -------------------
+
+#[test]
+fn utf8_is_off_before_main_cf() {
+    primary("")
+        .env("MAIL_CONFIG", "/tmp/\u{e9}")
+        .run(&["-l"])
+        .assert_same()
+        .assert_status(1)
+        .assert_stderr(fatal("open /tmp/??/main.cf: No such file or directory"));
+    primary("\u{e9}")
+        .run(&["-l"])
+        .assert_same()
+        .assert_status(1)
+        .assert_stderr(fatal(
+            "/etc/postfix/main.cf, line 24: missing '=' after attribute name: \"??\"",
+        ));
+    primary("syslog_facility = \u{e9}")
+        .run(&["-l"])
+        .assert_same()
+        .assert_status(1)
+        .assert_stderr(fatal(
+            "file /etc/postfix/main.cf: parameter syslog_facility: unrecognized value: ??",
+        ));
+}
+
+#[test]
+fn smtputf8_enable_is_a_boolean() {
+    primary("smtputf8_enable = maybe")
+        .run(&["-l"])
+        .assert_same()
+        .assert_status(1)
+        .assert_stderr(fatal("bad boolean configuration: smtputf8_enable = maybe"));
+}
+
+#[test]
+fn smtputf8_enable_is_expanded() {
+    // $x is "no": UTF-8 in a later message is shown as '?'; with the
+    // default (compatibility_level 3.6: yes) it passes.
+    for (lines, shown) in [("smtputf8_enable = $x\nx = no", "??"), ("x = 1", "\u{e9}")] {
+        primary(lines)
+            .run(&["-x", "/nonexistent/\u{e9}"])
+            .assert_same()
+            .assert_status(1)
+            .assert_stderr(fatal(&format!(
+                "execvp /nonexistent/{shown}: No such file or directory"
+            )));
+    }
+}
+
+// --- the man page's claims ------------------------------------------------
+
+/// `-e init` accepts -a, -g and -i and ignores them (postmulti.c checks
+/// only -I, -G and parameters for init); the man page says so.
+#[test]
+fn init_accepts_a_g_and_i_and_ignores_them() {
+    for args in [
+        &["-e", "init", "-a"][..],
+        &["-e", "init", "-g", "nosuch"],
+        &["-e", "init", "-i", "nosuch"],
+    ] {
+        Scenario::new()
+            .check("postconf -h multi_instance_enable multi_instance_wrapper")
+            .run(args)
+            .assert_same()
+            .assert_status(0)
+            .assert_stderr("")
+            .assert_checks_line("yes");
+    }
+}
+
+/// dict_load_file_xt: a main.cf changed within the last second is read again
+/// every 0.3 s into the same table until it is older, so a changed entry
+/// warns on each pass (how many passes depends on the clock); one whose
+/// mtime is in the future is read once.
+#[test]
+fn a_main_cf_changed_just_now_is_read_again() {
+    let c = primary("biff = yes").run_shell("touch /etc/postfix/main.cf && postmulti -l");
+    for side in [c.reference(), c.ours()] {
+        side.assert_status(0).assert_stdout(P);
+        let records = side.postmulti_syslog();
+        let mut distinct = records.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert!(records.len() >= 3, "{records:?}");
+        assert_eq!(
+            distinct,
+            [
+                "<20>TIME postmulti[PID]: warning: /etc/postfix/main.cf, line 24: overriding earlier entry: biff=no",
+                "<20>TIME postmulti[PID]: warning: /etc/postfix/main.cf, line 3: overriding earlier entry: biff=yes",
+            ]
+        );
+    }
+    primary("biff = yes")
+        .run_shell("touch -d '+1 hour' /etc/postfix/main.cf && postmulti -l")
+        .assert_same()
+        .assert_status(0)
+        .assert_stderr(warning(
+            "/etc/postfix/main.cf, line 24: overriding earlier entry: biff=no",
+        ));
+}
