@@ -1193,7 +1193,7 @@ fn gen_main_cf(rng: &mut Rng, builtin_bias: bool) -> Vec<u8> {
                 // A long value.
                 out.extend_from_slice(b"multi_instance_group = ");
                 let n = 1000 + rng.small(64 * 1024);
-                out.extend(std::iter::repeat(*rng.pick(b"g $")).take(n));
+                out.extend(std::iter::repeat_n(*rng.pick(b"g $"), n));
             }
             _ => {
                 out.extend(gen_name(rng, builtin_bias));
@@ -2390,8 +2390,7 @@ fn argv_extremes_parse_or_fail_cleanly() {
         cluster.extend_from_slice(&big);
         let r = command::parse(&[cluster]);
         assert_eq!(r.map(|i| i.verbose), Ok(1 << 20));
-        let many: Vec<Vec<u8>> = std::iter::repeat(b"-a".to_vec())
-            .take(100_000)
+        let many: Vec<Vec<u8>> = std::iter::repeat_n(b"-a".to_vec(), 100_000)
             .chain([b"-l".to_vec()])
             .collect();
         assert!(command::parse(&many).is_ok());

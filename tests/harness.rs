@@ -134,7 +134,7 @@ fn main_cf_compared_as_sets_of_lines() {
 #[test]
 fn syslog_reaches_the_harness_and_not_the_host() {
     let o = Scenario::new().run_shell_reference(
-        "logger -t probe hello; test -L /dev/log && basename \"$(readlink /dev/log)\"; findmnt -n -o FSTYPE /dev",
+        "logger -i -t probe hello; test -L /dev/log && basename \"$(readlink /dev/log)\"; findmnt -n -o FSTYPE /dev",
     );
     assert_eq!(o.all_syslog().len(), 1, "{:?}", o.all_syslog());
     assert!(
@@ -203,7 +203,9 @@ fn debian_binary_as_ours_is_refused() {
         return; // the opt-in is the whole point of that run
     }
     let r = std::panic::catch_unwind(|| {
-        Scenario::new().with_ours(REFERENCE).run_shell_ours("true");
+        Scenario::new()
+            .with_ours(reference_binary())
+            .run_shell_ours("true");
     });
     let msg = r.expect_err("Debian's binary as ours must be refused");
     let msg = msg.downcast_ref::<String>().cloned().unwrap_or_default();

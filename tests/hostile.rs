@@ -967,7 +967,7 @@ fn completions_usage_error_with_stderr_full_ours_only() {
     // An extension of ours (no reference): its usage error, written to a
     // full stderr, must still end with its exit status, not a panic.
     Scenario::new()
-        .run_shell_ours("postmulti --completions fish 2>/dev/full; echo \"exit $?\"")
+        .run_shell_ours("postmulti --completions tcsh 2>/dev/full; echo \"exit $?\"")
         .assert_stdout("exit 2\n");
 }
 

@@ -46,18 +46,24 @@ fn scenario() -> Scenario {
 }
 
 /// The variables postmulti exports for `-i postfix-a -e enable`.
-const EXPORTED: &str = "\
-command_directory=/usr/sbin
+/// The directories exported to postmulti-script for postfix-a
+/// (meta_directory is the release's built-in default).
+fn exported() -> String {
+    format!(
+        "command_directory=/usr/sbin
 config_directory=/etc/postfix-a
 daemon_directory=/usr/lib/postfix/sbin
 data_directory=/var/lib/postfix-a
-meta_directory=/etc/postfix
+meta_directory={}
 queue_directory=/var/spool/postfix-a
 shlib_directory=/usr/lib/postfix
-";
+",
+        reference_default("meta_directory")
+    )
+}
 
 fn shown(env_upper: &str) -> String {
-    format!("{env_upper}{EXPORTED}no evil.log\n[check 0: exit 0]\n")
+    format!("{env_upper}{}no evil.log\n[check 0: exit 0]\n", exported())
 }
 
 /// The caller's worst: every variable that changes how programs load, how

@@ -122,4 +122,17 @@ fn normalize_syslog_masks_time_and_pid() {
             "<22>TIME postfix/postconf[PID]: warning: z".to_string()
         )
     );
+    // Without LOG_PID the tag has no `[pid]`: it must stay different from
+    // a record that has one.
+    assert_eq!(
+        normalize_syslog(b"<18>Nov 25 13:09:29 postmulti: fatal: x y"),
+        (
+            "postmulti".to_string(),
+            "<18>TIME postmulti: fatal: x y".to_string()
+        )
+    );
+    assert_eq!(
+        normalize_syslog(b"<18>Nov 25 13:09:29 postmulti[]: fatal: x y").1,
+        "<18>TIME postmulti[]: fatal: x y"
+    );
 }

@@ -272,7 +272,10 @@ fn real_postfix_status_single_instance() {
         .run(&["-p", "status"])
         .assert_same()
         .assert_status(1)
-        .assert_stderr("postfix/postfix-script: the Postfix mail system is not running\n");
+        .assert_stderr(format!(
+            "{}postfix/postfix-script: the Postfix mail system is not running\n",
+            postfix_compatibility_warning()
+        ));
 }
 
 #[test]

@@ -5,6 +5,22 @@
 /// after "Usage:").
 pub const USAGE: &str = "postmulti: fatal: Usage:postmulti -l [-v] [-a] [-g group] [-i instance] | postmulti -p [-v] [-a] [-g group] [-i instance] command... | postmulti -x [-v] [-a] [-i name] [-g group] command... | postmulti -e action [-v] [-a] [-i name] [-g group] [-I name] [-G group] [param=value ...]\n";
 
+/// What postfix(1) of the reference says first, on stderr, when it runs a
+/// command (`postfix status`) with BASELINE_MAIN_CF's compatibility_level
+/// (3.6): nothing before 3.11; from 3.11 on, that it uses
+/// backwards-compatible defaults.
+pub fn postfix_compatibility_warning() -> String {
+    if !super::reference::reference_at_least(3, 11) {
+        return String::new();
+    }
+    let (major, minor, _) = super::reference::reference_version();
+    format!(
+        "postfix: Postfix is using backwards-compatible default settings\n\
+         postfix: See https://www.postfix.org/COMPATIBILITY_README.html for details\n\
+         postfix: To disable backwards compatibility use \"postconf compatibility_level={major}.{minor}\" and \"postfix reload\"\n"
+    )
+}
+
 /// The fixed primary main.cf every sandbox starts from: Debian 12's default
 /// with every host-dependent value pinned (myhostname, mydestination) and a
 /// loopback-only, IPv4-only network so that `postfix start` binds nothing

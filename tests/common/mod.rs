@@ -1,7 +1,9 @@
 //! Side-by-side test harness: runs the reference `/usr/sbin/postmulti`
-//! (Debian's Postfix 3.7) and ours in two identical throw-away sandboxes
-//! (tests/sandbox/enter.sh: private mount+pid+net+uts namespaces, overlays on
-//! /etc, /var and /run) and compares what each did.
+//! (the host's Debian 12 Postfix 3.7, or another Debian release's with
+//! POSTMULTI_REFERENCE=trixie|sid: see `reference.rs`) and ours in two
+//! identical throw-away sandboxes (tests/sandbox/enter.sh: private
+//! mount+pid+net+uts namespaces, overlays on /etc, /var and /run) and
+//! compares what each did.
 //!
 //! ```ignore
 //! Scenario::new()                          // fresh sandbox per run, fixed primary main.cf
@@ -14,8 +16,9 @@
 //! ```
 //!
 //! * `run_shell("postmulti -l | head -1")` runs a bash script instead of argv.
-//! * `run_ours(..)` / `run_shell_ours(..)` run only ours, for 3.11+ behaviour
-//!   that Debian's 3.7 lacks (`-j`); assert on the returned [`Outcome`].
+//! * `run_ours(..)` / `run_shell_ours(..)` run only ours, for behaviour the
+//!   reference lacks (`-j` before 3.11: ask `reference_at_least(3, 11)`);
+//!   assert on the returned [`Outcome`].
 //! * POSTMULTI_OURS=/path overrides our binary (POSTMULTI_OURS=/usr/sbin/postmulti
 //!   makes every differential test compare the reference with itself).
 //! * POSTMULTI_KEEP=1 keeps the work directories (paths printed on stderr).
@@ -25,8 +28,8 @@
 //! overlay upper directories; then (for ours) our binary is bind-mounted over
 //! /usr/sbin/postmulti, so `postfix start` (multi_instance_wrapper) uses it
 //! too; then the command runs with stdin = /dev/null, stdout = a pipe and
-//! stderr = a raw-mode pty (Debian 3.7 writes diagnostics to stderr only when
-//! it is a terminal); then the checks. When the driver exits, the pid
+//! stderr = a raw-mode pty (before 3.11 postmulti writes diagnostics to
+//! stderr only when it is a terminal); then the checks. When the driver exits, the pid
 //! namespace dies and every daemon with it.
 //!
 //! "Files written" = entries of WORK/upper/{etc,var,run} that the command and
@@ -35,7 +38,9 @@
 //! Files: `scenario.rs` (the DSL), `driver.rs` (the bash driver script),
 //! `sandbox.rs` (running one sandbox), `outcome.rs` (Outcome, Compared,
 //! normalizers), `manifest.rs` (upper-dir manifests), `fixtures.rs` (fixed
-//! inputs), `root.rs` (the root check, shared with `sandboxed`).
+//! inputs), `root.rs` (the root check), `sandboxed.rs` (a bash script in a
+//! sandbox, its output back: the operator-experience tests; tests/sandboxed
+//! is this same module under another name).
 // Each test binary uses a part of this module: what it leaves unused is
 // neither dead code nor a stray import.
 #![allow(dead_code, unused_imports)]
@@ -44,30 +49,20 @@ mod driver;
 mod fixtures;
 mod manifest;
 mod outcome;
+mod reference;
 mod root;
 mod sandbox;
+mod sandboxed;
 mod scenario;
 
 pub use driver::{sh_quote, sh_quote_str};
 pub use fixtures::*;
 pub use manifest::*;
 pub use outcome::*;
+pub use reference::{
+    reference_at_least, reference_binary, reference_default, reference_release, reference_root,
+    reference_version, REFERENCE_RELEASE,
+};
 pub use root::require_root;
+pub use sandboxed::*;
 pub use scenario::*;
-
-/// Whether the reference postmulti is Postfix MAJOR.MINOR or later.
-/// Placeholder until the multi-release harness provides its own: it reads
-/// the host reference's mail_version (`postconf -h mail_version`).
-pub fn reference_at_least(major: u32, minor: u32) -> bool {
-    let out = std::process::Command::new("/usr/sbin/postconf")
-        .args(["-dh", "mail_version"])
-        .output()
-        .expect("run the reference's postconf");
-    let version = String::from_utf8_lossy(&out.stdout);
-    let mut parts = version
-        .trim()
-        .split('.')
-        .map(|p| p.parse::<u32>().unwrap_or(0));
-    let have = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-    have >= (major, minor)
-}

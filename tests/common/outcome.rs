@@ -402,7 +402,8 @@ pub fn mask_pids(b: &[u8]) -> Vec<u8> {
 }
 
 /// A syslog record with its timestamp and pid masked:
-/// `<18>Nov 25 13:09:29 postmulti[23975]: fatal: x` -> `<18>TIME postmulti[PID]: fatal: x`.
+/// `<18>Nov 25 13:09:29 postmulti[23975]: fatal: x` -> `<18>TIME postmulti[PID]: fatal: x`;
+/// a tag without `[pid]` stays without it (`<18>TIME postmulti: fatal: x`).
 /// Returns (tag, normalized record).
 pub fn normalize_syslog(r: &[u8]) -> (String, String) {
     let s = String::from_utf8_lossy(r).into_owned();
@@ -421,16 +422,19 @@ pub fn normalize_syslog(r: &[u8]) -> (String, String) {
         return (String::new(), format!("{pri}TIME {rest}"));
     };
     let (head, text) = rest.split_at(colon);
-    let tag = match head.find('[') {
+    match head.find('[') {
         Some(b)
             if head.ends_with(']')
+                && b + 2 < head.len()
                 && head[b + 1..head.len() - 1]
                     .bytes()
                     .all(|c| c.is_ascii_digit()) =>
         {
-            &head[..b]
+            let tag = &head[..b];
+            (tag.to_string(), format!("{pri}TIME {tag}[PID]{text}"))
         }
-        _ => head,
-    };
-    (tag.to_string(), format!("{pri}TIME {tag}[PID]{text}"))
+        // No `[pid]` after the tag (openlog without LOG_PID): kept as it
+        // is, so it never equals a record that has one.
+        _ => (head.to_string(), format!("{pri}TIME {head}{text}")),
+    }
 }

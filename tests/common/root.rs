@@ -1,5 +1,4 @@
-//! The root check shared by `common` and `sandboxed` (`sandboxed/mod.rs`
-//! includes this file with `#[path]`).
+//! The root check of every sandbox test.
 
 /// Sandbox tests need root (overlay mounts, namespaces). They fail, never
 /// skip: CI runs as root and a skipped sandbox test counts as missing.

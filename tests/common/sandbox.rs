@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use super::driver::{build_driver, write_file};
 use super::manifest::Manifest;
 use super::outcome::Outcome;
+use super::reference::sandbox_root_env;
 use super::scenario::{Cmd, Scenario};
 
 /// Environment every sandbox (and so every command) starts with; nothing of
@@ -94,6 +95,7 @@ pub(super) fn run_in_sandbox(
     for (k, v) in BASE_ENV {
         c.env(k, v);
     }
+    c.envs(sandbox_root_env(&ours.into_iter().collect::<Vec<_>>()));
     c.stdin(Stdio::piped())
         .stdout(Stdio::from(out_w))
         .stderr(Stdio::from(slave));

@@ -11,6 +11,8 @@
 #   overlays whose upper directories are WORKDIR/upper/NAME, so the harness
 #   sees exactly what was written there (/var/run is a symlink to /run on
 #   Debian, hence /run).  Add "usr" to see what dpkg -i wrote under /usr.
+#   /run starts without the host's /run/postmulti.lock (a whiteout in a
+#   lower layer hides it), so a host where postmulti ran is like any other.
 # - Every other file system mounted on the host (not /proc, /sys, /dev,
 #   /tmp) is bound read-only at its place.
 # - /tmp is copy-on-write as well (the repository under test may live
@@ -23,6 +25,13 @@
 #   syslog(3) messages from inside reach that listener and nothing else;
 #   otherwise there is no /dev/log.
 #
+# SANDBOX_ROOT=DIR (tests/sandbox/make-root.sh's root of another Debian
+# release) makes DIR the lower layer of / and of the overlays above instead
+# of the host's /; host file systems are then not bound, only the paths of
+# SANDBOX_SHARE (colon-separated: the repository, the binary under test) at
+# their own paths (a directory copy-on-write, a file read-only), and /tmp
+# (copy-on-write, as above).
+#
 # Processes started inside die with the pid namespace (also when this
 # script's unshare is killed: --kill-child); the only network is a loopback
 # interface; the host name is sandbox.example.
@@ -30,12 +39,20 @@ set -eu
 work=$(realpath -- "$1")
 shift
 overlays=${SANDBOX_OVERLAYS:-etc var run}
+base=${SANDBOX_ROOT:-}
+if [ -n "$base" ]; then
+    base=$(realpath -- "$base")
+    [ -x "$base/usr/sbin/postconf" ] || { echo "enter.sh: SANDBOX_ROOT $base is no Debian root with Postfix (tests/sandbox/make-root.sh)" >&2; exit 2; }
+fi
 for d in $overlays; do
     case $d in
     *[!a-z0-9_-]* | "") echo "enter.sh: bad SANDBOX_OVERLAYS entry: $d" >&2; exit 2 ;;
     esac
     mkdir -p "$work/upper/$d" "$work/ovl/$d"
 done
+share=${SANDBOX_SHARE:-}
+# Read: the command inside does not see them.
+unset SANDBOX_ROOT SANDBOX_SHARE
 mkdir -p "$work/root" "$work/rootfs"
 exec unshare --mount --pid --fork --net --uts --mount-proc --propagation private \
     --kill-child=SIGKILL -- \
@@ -43,7 +60,9 @@ exec unshare --mount --pid --fork --net --uts --mount-proc --propagation private
         set -eu
         work=$1
         overlays=$2
-        shift 2
+        base=$3
+        share=$4
+        shift 4
         root=$work/root
 
         # The whole root, copy-on-write onto a tmpfs private to this namespace.
@@ -51,13 +70,19 @@ exec unshare --mount --pid --fork --net --uts --mount-proc --propagation private
         mkdir "$work/rootfs/upper" "$work/rootfs/work"
         chmod --reference=/ "$work/rootfs/upper"
         mount -t overlay overlay \
-            -o "lowerdir=/,upperdir=$work/rootfs/upper,workdir=$work/rootfs/work" "$root"
+            -o "lowerdir=${base:-/},upperdir=$work/rootfs/upper,workdir=$work/rootfs/work" "$root"
 
-        # The directories whose writes the harness reads.
+        # The directories whose writes the harness reads.  Under /run, a
+        # layer of whiteouts hides what a postmulti that ran on the host
+        # left there (its life-cycle lock): the sandbox starts without it.
+        mkdir "$work/rootfs/run-mask"
+        mknod "$work/rootfs/run-mask/postmulti.lock" c 0 0
         for d in $overlays; do
             mkdir -p "$root/$d"
+            lower=$base/$d
+            [ "$d" = run ] && lower=$work/rootfs/run-mask:$base/run
             mount -t overlay overlay \
-                -o "lowerdir=/$d,upperdir=$work/upper/$d,workdir=$work/ovl/$d" "$root/$d"
+                -o "lowerdir=$lower,upperdir=$work/upper/$d,workdir=$work/ovl/$d" "$root/$d"
         done
 
         # Other host file systems: visible, read-only.
@@ -75,7 +100,28 @@ exec unshare --mount --pid --fork --net --uts --mount-proc --propagation private
             else [ -e "$root$mp" ] || touch "$root$mp"; fi
             mount --bind "$mp" "$root$mp"
             mount -o remount,bind,ro "$root$mp"
-        done < /proc/self/mountinfo
+        done < <(if [ -z "$base" ]; then cat /proc/self/mountinfo; fi)
+
+        # The paths a sandbox on another root needs from the host: a
+        # directory copy-on-write (like the rest of the root), a file bound
+        # read-only.
+        if [ -n "$base" ]; then
+            IFS=: read -r -a shared <<< "$share"
+            n=0
+            for p in "${shared[@]}"; do
+                [ -e "$p" ] || continue
+                if [ -d "$p" ]; then
+                    n=$((n + 1))
+                    mkdir -p "$root$p" "$work/rootfs/share-upper-$n" "$work/rootfs/share-work-$n"
+                    mount -t overlay overlay -o "lowerdir=$p,upperdir=$work/rootfs/share-upper-$n,workdir=$work/rootfs/share-work-$n" "$root$p"
+                else
+                    mkdir -p "$root$(dirname -- "$p")"
+                    [ -e "$root$p" ] || touch "$root$p"
+                    mount --bind "$p" "$root$p"
+                    mount -o remount,bind,ro "$root$p"
+                fi
+            done
+        fi
 
         # /tmp: copy-on-write too (the repository under test may live there).
         mkdir "$work/rootfs/tmp-upper" "$work/rootfs/tmp-work"
@@ -114,7 +160,29 @@ exec unshare --mount --pid --fork --net --uts --mount-proc --propagation private
             done
         done
 
+        # A host where the package of this project (postmulti-rs) is
+        # installed: its files are dropped from the copy-on-write root and
+        # the postmulti program and manual page of Debian are back at their
+        # own paths (dpkg-divert had renamed them), so the sandbox has the
+        # Postfix of Debian as on any other host.  Not when /usr is an
+        # overlay of its own (the package test): that one sees the /usr of
+        # the host as it is.
+        list=$root/var/lib/dpkg/info/postmulti-rs.list
+        case " $overlays " in *" usr "*) list= ;; esac
+        if [ -n "$list" ] && [ -f "$list" ]; then
+            while IFS= read -r f; do
+                case $f in /usr/*) ;; *) continue ;; esac
+                if [ -L "$root$f" ] || [ -f "$root$f" ]; then rm -f "$root$f"; fi
+            done < "$list"
+            awk '\''NR % 3 == 1 { from = $0 } NR % 3 == 2 { to = $0 }
+                 NR % 3 == 0 && $0 == "postmulti-rs" { print from; print to }'\'' \
+                "$root/var/lib/dpkg/diversions" |
+                while IFS= read -r from && IFS= read -r to; do
+                    if [ -e "$root$to" ]; then mv -- "$root$to" "$root$from"; fi
+                done
+        fi
+
         ip link set lo up
         hostname sandbox.example
         exec chroot "$root" "$@"
-    ' enter.sh "$work" "$overlays" "$@"
+    ' enter.sh "$work" "$overlays" "$base" "$share" "$@"
