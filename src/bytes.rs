@@ -64,6 +64,32 @@ pub fn trim(v: &[u8]) -> &[u8] {
     &v[start..]
 }
 
+/// mystrtokq(&bp, sep, "{}"): the next token of `text` at `*at`, where
+/// `is_sep` bytes separate tokens except inside a group that a `{` opens
+/// anywhere in a token and its matching `}` (or the end of `text`) closes;
+/// a `}` outside a group is an ordinary byte.  `*at` moves past the token
+/// and the one separator after it; None at the end.
+pub fn mystrtokq<'t>(text: &'t [u8], at: &mut usize, is_sep: fn(u8) -> bool) -> Option<&'t [u8]> {
+    let start = *at + text[*at..].iter().take_while(|&&b| is_sep(b)).count();
+    if start == text.len() {
+        *at = start;
+        return None;
+    }
+    let mut level = 0usize;
+    let mut end = start;
+    while end < text.len() {
+        match text[end] {
+            b'{' => level += 1,
+            b'}' if level > 0 => level -= 1,
+            b if level == 0 && is_sep(b) => break,
+            _ => {}
+        }
+        end += 1;
+    }
+    *at = (end + 1).min(text.len());
+    Some(&text[start..end])
+}
+
 /// The bytes without trailing [`is_space`] white space (Postfix's trimblanks()).
 pub fn trim_end(v: &[u8]) -> &[u8] {
     let end = v.iter().rposition(|&b| !is_space(b)).map_or(0, |e| e + 1);

@@ -611,47 +611,22 @@ mod tests {
 
     #[test]
     fn checks_in_upstream_order() {
-        assert_eq!(
-            err(&["-a", "-i", "x", "-l", "-x"]),
-            "Specity no more than one of '-a', '-g', '-i'"
-        );
-        assert_eq!(
-            err(&["-l", "-p"]),
-            "Specify exactly one of '-e', '-l', '-p', '-x'"
-        );
-        assert_eq!(err(&["-p"]), "Command required with '-p' or '-x' option");
-        assert_eq!(
-            err(&["-p", "-R", "status"]),
-            "The '-p' and '-e' options preclude the use of '-R'"
-        );
-        assert_eq!(
-            err(&["-e", "init", "-I", "postfix-a"]),
-            "Cannot assign instance name or group with '-e init'"
-        );
-        assert_eq!(
-            err(&["-l", "-G", "g"]),
-            "Cannot assign instance name or group without '-e assign'"
-        );
-        assert_eq!(
-            err(&["-e", "assign", "-i", "-"]),
-            "Specify new instance name or group with '-e assign'"
-        );
-        assert_eq!(
-            err(&["-e", "enable", "-i", "-", "a=b"]),
-            "Parameter overrides not valid with '-e enable'"
-        );
-        assert_eq!(
-            err(&["-x", "-j", "true"]),
-            "JSON output available only with '-l'"
-        );
-        assert_eq!(
-            err(&["-I", "a", "-I", "b", "-z"]),
-            "Specify at most one '-I' option"
-        );
-        assert_eq!(
-            err(&["-e", "Init"]),
-            "Invalid '-e' edit action 'Init'. Specify 'create', 'destroy', 'import', 'deport', 'enable', 'disable', 'assign' or 'init'"
-        );
+        let cases: [(&[&str], &str); 11] = [
+            (&["-a", "-i", "x", "-l", "-x"][..], "Specity no more than one of '-a', '-g', '-i'"),
+            (&["-l", "-p"][..], "Specify exactly one of '-e', '-l', '-p', '-x'"),
+            (&["-p"][..], "Command required with '-p' or '-x' option"),
+            (&["-p", "-R", "status"][..], "The '-p' and '-e' options preclude the use of '-R'"),
+            (&["-e", "init", "-I", "postfix-a"][..], "Cannot assign instance name or group with '-e init'"),
+            (&["-l", "-G", "g"][..], "Cannot assign instance name or group without '-e assign'"),
+            (&["-e", "assign", "-i", "-"][..], "Specify new instance name or group with '-e assign'"),
+            (&["-e", "enable", "-i", "-", "a=b"][..], "Parameter overrides not valid with '-e enable'"),
+            (&["-x", "-j", "true"][..], "JSON output available only with '-l'"),
+            (&["-I", "a", "-I", "b", "-z"][..], "Specify at most one '-I' option"),
+            (&["-e", "Init"][..], "Invalid '-e' edit action 'Init'. Specify 'create', 'destroy', 'import', 'deport', 'enable', 'disable', 'assign' or 'init'"),
+        ];
+        for (argv, message) in cases {
+            assert_eq!(err(argv), message, "{argv:?}");
+        }
     }
 
     #[test]

@@ -19,7 +19,7 @@
 
 use std::ffi::OsString;
 
-use crate::bytes::{from_os, is_white_space, os, trim};
+use crate::bytes::{from_os, is_white_space, mystrtokq, os, trim};
 use crate::maincf::split_nameval;
 use crate::msg::{bfmt, Fatal};
 
@@ -41,33 +41,6 @@ pub fn prepend_command_path(command_dir: &[u8]) {
 /// Postfix's list separators (CHARS_COMMA_SP): comma, space, tab, CR, LF.
 fn is_list_separator(b: u8) -> bool {
     b == b',' || is_white_space(b)
-}
-
-/// mystrtokq(&bp, CHARS_COMMA_SP, "{}"): the next token at `*at`, where
-/// separators inside `{...}` do not count (a `}` outside braces is text).
-fn mystrtokq<'v>(value: &'v [u8], at: &mut usize) -> Option<&'v [u8]> {
-    let start = *at
-        + value[*at..]
-            .iter()
-            .take_while(|&&b| is_list_separator(b))
-            .count();
-    if start == value.len() {
-        *at = start;
-        return None;
-    }
-    let mut level = 0usize;
-    let mut end = start;
-    while end < value.len() {
-        match value[end] {
-            b'{' => level += 1,
-            b'}' if level > 0 => level -= 1,
-            b if level == 0 && is_list_separator(b) => break,
-            _ => {}
-        }
-        end += 1;
-    }
-    *at = (end + 1).min(value.len());
-    Some(&value[start..end])
 }
 
 /// extpar(&arg, "{}", EXTPAR_FLAG_STRIP): the text inside a `{...}` token,
@@ -104,7 +77,7 @@ fn extpar(token: &[u8]) -> Result<&[u8], Vec<u8>> {
 pub fn mail_parm_split(name: &str, value: &[u8]) -> Result<Vec<Vec<u8>>, Fatal> {
     let mut out = Vec::new();
     let mut at = 0;
-    while let Some(token) = mystrtokq(value, &mut at) {
+    while let Some(token) = mystrtokq(value, &mut at, is_list_separator) {
         if token.first() == Some(&b'{') {
             let inner = extpar(token).map_err(|e| Fatal(bfmt("%s: %s", &[name.as_bytes(), &e])))?;
             out.push(inner.to_vec());

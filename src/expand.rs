@@ -754,26 +754,41 @@ mod tests {
         }
     }
 
+    /// Each input expands, with the names `d`, to its expected text.
+    fn expands_to(d: &[(&str, &str)], cases: &[(&str, &str)]) {
+        for (input, expected) in cases {
+            assert_eq!(ex(input, d).unwrap(), *expected, "{input}");
+        }
+    }
+
     #[test]
     fn plain_braced_and_parenthesized_names() {
-        let d = [("a", "1"), ("b", "$a$a")];
-        assert_eq!(ex("x$a/${a}/$(a)/$b", &d).unwrap(), "x1/1/1/11");
-        assert_eq!(ex("$$a", &d).unwrap(), "$a");
-        assert_eq!(ex("${nope}z", &d).unwrap(), "z");
-        assert_eq!(ex("${a}}", &d).unwrap(), "1}");
+        expands_to(
+            &[("a", "1"), ("b", "$a$a")],
+            &[
+                ("x$a/${a}/$(a)/$b", "x1/1/1/11"),
+                ("$$a", "$a"),
+                ("${nope}z", "z"),
+                ("${a}}", "1}"),
+            ],
+        );
     }
 
     #[test]
     fn conditionals_old_and_new_forms() {
-        let d = [("a", "1"), ("e", "")];
-        assert_eq!(ex("${a?yes}", &d).unwrap(), "yes");
-        assert_eq!(ex("${e?yes}", &d).unwrap(), "");
-        assert_eq!(ex("${e:no}", &d).unwrap(), "no");
-        assert_eq!(ex("${a?x:y}", &d).unwrap(), "x:y");
-        assert_eq!(ex("${a?{ yes }:{no}}", &d).unwrap(), " yes ");
-        assert_eq!(ex("${u?{yes}:{ no}}", &d).unwrap(), " no");
-        assert_eq!(ex("${{$a} == {1}?{eq}:{ne}}", &d).unwrap(), "eq");
-        assert_eq!(ex("${{$a} != {1}?{eq}:{ne}}", &d).unwrap(), "ne");
+        expands_to(
+            &[("a", "1"), ("e", "")],
+            &[
+                ("${a?yes}", "yes"),
+                ("${e?yes}", ""),
+                ("${e:no}", "no"),
+                ("${a?x:y}", "x:y"),
+                ("${a?{ yes }:{no}}", " yes "),
+                ("${u?{yes}:{ no}}", " no"),
+                ("${{$a} == {1}?{eq}:{ne}}", "eq"),
+                ("${{$a} != {1}?{eq}:{ne}}", "ne"),
+            ],
+        );
     }
 
     #[test]

@@ -86,6 +86,7 @@ pub mod environ;
 pub mod expand;
 pub mod hostname;
 pub mod instance;
+pub mod interfaces;
 pub mod iterate;
 pub mod lock;
 pub mod maincf;

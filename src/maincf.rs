@@ -119,8 +119,8 @@ pub struct MainCf {
 impl MainCf {
     /// Parses main.cf text; `path` names the file in messages.  `preset`
     /// holds what Postfix enters before reading the file (config_directory).
-    /// Warnings are collected, an overridden entry among them; a malformed
-    /// line is the fatal error Postfix reports.
+    /// Warnings are collected, an entry overridden with another value among
+    /// them; a malformed line is the fatal error Postfix reports.
     pub fn parse(
         path: &[u8],
         data: &[u8],
@@ -138,6 +138,7 @@ impl MainCf {
             }
             match split_nameval(&line.text) {
                 Ok((name, value)) => {
+                    // dict_load_fp() warns only when the value changes.
                     let old = params.insert(name.to_vec(), value.to_vec());
                     if let Some(old) = old.filter(|old| old != value) {
                         warnings.push(bfmt(

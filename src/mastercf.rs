@@ -5,7 +5,7 @@
 //! reading is not certain, is None: the native reader then hands the
 //! instance to postconf.  The rules are listed in native.rs's module docs.
 
-use crate::bytes::{is_white_space, join};
+use crate::bytes::{is_white_space, join, mystrtokq};
 use crate::maincf::{logical_lines, read_file, split_nameval};
 
 /// Fields before the command's arguments (PCF_MASTER_MIN_FIELDS).
@@ -109,27 +109,11 @@ fn parse_master_entry(text: &[u8]) -> Option<MasterEntry> {
 /// or the end of the line does; a `}` outside a group is an ordinary byte.
 pub fn split_words(text: &[u8]) -> Vec<&[u8]> {
     let mut words = Vec::new();
-    let mut i = 0;
-    loop {
-        while i < text.len() && is_white_space(text[i]) {
-            i += 1;
-        }
-        if i == text.len() {
-            return words;
-        }
-        let start = i;
-        let mut level = 0usize;
-        while i < text.len() {
-            match text[i] {
-                b'{' => level += 1,
-                b'}' if level > 0 => level -= 1,
-                b if level == 0 && is_white_space(b) => break,
-                _ => {}
-            }
-            i += 1;
-        }
-        words.push(&text[start..i]);
+    let mut at = 0;
+    while let Some(word) = mystrtokq(text, &mut at, is_white_space) {
+        words.push(word);
     }
+    words
 }
 
 /// pcf_check_master_entry(), whose failures are fatal: the type is one of

@@ -118,7 +118,11 @@
 //!     `compatibility_level_minor_above_1023`,
 //!     `compatibility_level_major_too_large`,
 //!     `compatibility_level_limits_are_accepted`,
-//!     `computed_mynetworks_in_a_conditional`.
+//!     `computed_mynetworks_in_a_conditional`.  Then, and only then, it
+//!     also reads inet_protocols, mynetworks_style and inet_interfaces,
+//!     whose addresses must be the host's ([`crate::interfaces`]: numeric
+//!     addresses on interfaces that are up are mirrored, host names and
+//!     failures are left to postconf): tests/interfaces.rs.
 
 use std::collections::HashMap;
 
@@ -187,7 +191,7 @@ pub fn native(dir: &[u8]) -> Option<Vec<u8>> {
             return None;
         }
     }
-    if !free_of_reference_cycles(&cf) {
+    if !free_of_reference_cycles(&cf) || !crate::interfaces::mynetworks_default_is_quiet(&cf) {
         return None;
     }
     // postconf computes myhostname's default whenever main.cf leaves it
@@ -231,6 +235,9 @@ const READ_ONLY: &[&[u8]] = &[
 
 /// Parameters whose values postconf checks when it starts, with the values
 /// that are known to pass everywhere; any other value goes to postconf.
+/// inet_interfaces, inet_protocols and mynetworks_style are checked only
+/// with mynetworks unset: see [`crate::interfaces`].  None of them is left
+/// to a master.cf `-o`.
 const VALIDATED: &[&[u8]] = &[
     b"compatibility_level",
     b"inet_protocols",
@@ -263,9 +270,6 @@ fn quiet_setting(name: &[u8], value: &[u8]) -> bool {
     }
     let fine = match name {
         b"compatibility_level" => compat_level_is_valid(value),
-        b"inet_protocols" => matches!(value, b"all" | b"ipv4"),
-        b"mynetworks_style" => matches!(value, b"host" | b"subnet" | b"class"),
-        b"inet_interfaces" => matches!(value, b"all" | b"loopback-only"),
         _ => true,
     };
     fine && !DATABASE_CLIENTS

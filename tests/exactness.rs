@@ -45,6 +45,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
+mod addresses;
+
 const POSTCONF: &str = "/usr/sbin/postconf";
 const REQUESTED: [&str; 5] = [
     "queue_directory",
@@ -704,6 +706,21 @@ fn generate(rng: &mut Rng, i: usize, stock_master: &[u8], braced: &[&str]) -> Ca
         }
         entries.push((name.to_vec(), fill(value, i)));
     }
+    // Interface settings: addresses on this host and elsewhere, names,
+    // both families, with and without mynetworks (without it, postconf
+    // checks inet_interfaces against the interfaces).
+    if rng.chance(15) {
+        let settings = addresses::interface_settings(&mut |n| rng.below(n));
+        label.push_str(" interfaces");
+        if !settings.iter().any(|(n, _)| *n == "mynetworks") {
+            label.push_str("-no-mynetworks");
+        }
+        entries.retain(|(n, _)| n != b"mynetworks");
+        for (name, value) in settings {
+            entries.retain(|(n, _)| n != name.as_bytes());
+            entries.push((name.as_bytes().to_vec(), value.into_bytes()));
+        }
+    }
     if rng.chance(5) {
         let long: Vec<u8> = (0..rng.below(6000) + 100)
             .map(|k| b"abc xyz$$"[k % 9])
@@ -958,6 +975,25 @@ fn known_cases() -> Vec<(&'static str, Vec<u8>, &'static [u8])> {
             b"mail_name = ldap\nhtml_directory = $mail_name:/proc/0/x\n".to_vec(),
             b"",
         ),
+        // postconf: fatal: parameter inet_interfaces: no local interface found for 192.0.2.77
+        // (mynetworks unset: postconf computes its default)
+        (
+            "inet_interfaces not on the host, mynetworks unset",
+            b"inet_interfaces = 127.0.0.1, 192.0.2.77\n".to_vec(),
+            b"",
+        ),
+        // postconf: fatal: config variable inet_interfaces: host not found: ALL
+        (
+            "inet_interfaces = ALL is a host name",
+            b"inet_interfaces = ALL\n".to_vec(),
+            b"",
+        ),
+        // postconf: fatal: unknown inet_protocols value "IPv4" in "IPv4"
+        (
+            "inet_protocols in capitals",
+            b"inet_protocols = IPv4\n".to_vec(),
+            b"",
+        ),
         // Issue 18, findings 8-13 (tests/postconf_rules.rs has them side by
         // side): postconf: fatal: ... bad field count
         (
@@ -1000,6 +1036,27 @@ fn known_cases() -> Vec<(&'static str, Vec<u8>, &'static [u8])> {
             b"",
         ),
         // Neighbours that native() gets right or declines.
+        (
+            "inet_interfaces not on the host, mynetworks set",
+            b"inet_interfaces = 192.0.2.77\nmynetworks = 127.0.0.0/8\n".to_vec(),
+            b"",
+        ),
+        (
+            "inet_interfaces on the host, mynetworks unset",
+            b"inet_interfaces = [127.0.0.1], ::1\ninet_protocols = ipv4, ipv6\n".to_vec(),
+            b"",
+        ),
+        (
+            "inet_protocols and mynetworks_style unread with mynetworks set",
+            b"mynetworks = 127.0.0.0/8\ninet_protocols = bogus\nmynetworks_style = weird\n"
+                .to_vec(),
+            b"",
+        ),
+        (
+            "the same setting twice",
+            b"biff = no\nbiff = no\n".to_vec(),
+            b"",
+        ),
         (
             "compatibility_level at its limits",
             b"compatibility_level = 8796093022207.1023.1023\n".to_vec(),

@@ -61,6 +61,8 @@ use postmulti::instance::REQUESTED;
 use postmulti::maincf::MainCf;
 use postmulti::native;
 
+mod addresses;
+
 const STACK: usize = 8 << 20;
 const POSTCONF: &str = "/usr/sbin/postconf";
 /// Debian's stock master.cf as the package ships it (the host's
@@ -1489,6 +1491,8 @@ fn gen_secondary_main(rng: &mut Rng) -> Vec<u8> {
                     b"loopback-only",
                     b"127.0.0.1",
                     b"[::1]",
+                    b"192.0.2.77, [2001:db8::5]",
+                    b"nosuch.invalid",
                     b"hash:/etc/aliases",
                     b"{ a b }",
                     b"{a}, {b}",
@@ -1516,6 +1520,15 @@ fn gen_secondary_main(rng: &mut Rng) -> Vec<u8> {
             out.extend(gen_expr(rng, 1, true));
         }
         out.push(b'\n');
+    }
+    // Interface settings (tests/addresses/mod.rs): postconf checks
+    // inet_interfaces against the host's interfaces when mynetworks is unset.
+    // (One case in eight: most of them make postconf fail, and a case the
+    // native reader declines is not compared.)
+    if rng.one_in(8) {
+        for (name, value) in addresses::interface_settings(&mut |n| rng.below(n)) {
+            out.extend_from_slice(format!("{name} = {value}\n").as_bytes());
+        }
     }
     out
 }
@@ -2501,6 +2514,34 @@ const SECONDARY_ROWS: &[(&[u8], &[u8], Said)] = &[
         Said::Exit(
             1,
             "fatal: parameter inet_interfaces: no local interface found for 0.0.0.2",
+        ),
+    ),
+    // Only the whole value "all" (lower case) means every interface;
+    // anywhere else it is a host name.
+    (b"inet_interfaces = ALL\n", b"", Said::Host),
+    (b"inet_interfaces = all, 127.0.0.1\n", b"", Said::Host),
+    (
+        b"inet_interfaces = [127.0.0.1], 2001:db8::dead\n",
+        b"",
+        Said::Exit(
+            1,
+            "fatal: parameter inet_interfaces: no local interface found for 2001:db8::dead",
+        ),
+    ),
+    (
+        b"inet_interfaces = ::ffff:127.0.0.1\n",
+        b"",
+        Said::Exit(
+            1,
+            "fatal: parameter inet_interfaces: no local interface found for ::ffff:127.0.0.1",
+        ),
+    ),
+    (
+        b"inet_protocols = IPv4\n",
+        b"",
+        Said::Exit(
+            1,
+            "fatal: unknown inet_protocols value \"IPv4\" in \"IPv4\"",
         ),
     ),
     (

@@ -358,3 +358,23 @@ fn postmulti_start_commands_are_read_at_startup() {
         .assert_status(0)
         .assert_stdout_line("-               -               y         /etc/postfix");
 }
+
+#[test]
+fn config_directory_set_to_itself_is_no_override() {
+    // dict_load_fp() warns only when a value changes.
+    with_primary("config_directory = /etc/postfix\nbiff = no\nbiff = no")
+        .assert_same()
+        .assert_status(0)
+        .assert_stderr("");
+}
+
+#[test]
+fn the_same_setting_twice_in_a_secondary_is_quiet() {
+    Scenario::two_secondaries()
+        .main_cf_append("/etc/postfix-b/main.cf", "biff = no\nbiff = no\n")
+        .run(&["-l"])
+        .assert_same()
+        .assert_status(0)
+        .assert_stderr("")
+        .assert_stdout_line("postfix-b       -               n         /etc/postfix-b");
+}

@@ -58,24 +58,15 @@ bin=$root/target/release/postmulti
 work=$(mktemp -d /tmp/pm-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
+cp tests/bench/benchlib.py "$work/"
 cat >"$work/bench.py" <<'PYTHON'
 import os, shutil, statistics, subprocess, sys, time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import age, log, select_instances, sh, spawn
+
 ours, runs_override, ns = sys.argv[1], sys.argv[2], [int(n) for n in sys.argv[3].split()]
 ref = "/usr/sbin/postmulti"
-devnull = os.open("/dev/null", os.O_RDWR)
-
-def log(*a):
-    print(*a, file=sys.stderr, flush=True)
-
-def sh(*cmd):
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-
-def age(paths):
-    # Postfix will not read a configuration file changed in the last second
-    # or so (dict_load_file() waits for it to settle): backdate them.
-    for p in paths:
-        os.utime(p, (1577836800, 1577836800))
 
 def clone_instances(count):
     tdir = "/etc/postfix-t"
@@ -115,21 +106,6 @@ def clone_instances(count):
             os.makedirs(path, exist_ok=True)
             os.chown(path, st.st_uid, st.st_gid)
             os.chmod(path, st.st_mode & 0o7777)
-
-def select_instances(n):
-    dirs = " ".join(f"/etc/postfix-b{i}" for i in range(1, n + 1))
-    sh("/usr/sbin/postconf", "-e", f"multi_instance_directories = {dirs}")
-    age(["/etc/postfix/main.cf"])
-
-def spawn(argv):
-    """Runs argv; returns (milliseconds, exit status)."""
-    t0 = time.perf_counter()
-    pid = os.posix_spawn(argv[0], argv, os.environ,
-                         file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 1),
-                                       (os.POSIX_SPAWN_DUP2, devnull, 0)])
-    _, status = os.waitpid(pid, 0)
-    t1 = time.perf_counter()
-    return (t1 - t0) * 1000, os.waitstatus_to_exitcode(status)
 
 def peak_rss(argv):
     """Peak RSS in KiB of argv's process tree, as /usr/bin/time reports it.
@@ -174,7 +150,7 @@ clone_instances(max(ns))
 
 rows, lin = [], []
 for n in ns:
-    select_instances(n)
+    select_instances("postfix-b", n)
     one = f"postfix-b{n}" if n else "-"
     for args in (["-l"], ["-i", one, "-l"]):
         a, b = capture([ref] + args), capture([ours] + args)
