@@ -1,5 +1,6 @@
 //! The expression fuzzer: mac_expand's whole grammar, ours against the real
-//! `postconf -xh -c DIR` on the same main.cf.
+//! `postconf -xh -c DIR` on the same main.cf: the host's, or with
+//! POSTMULTI_REFERENCE=RELEASE that of the release's root (chrooted).
 //!
 //! The generator ([`gen_expr`]) covers every operator (`==` `!=` `<` `<=`
 //! `>` `>=`, with and without the `level` suffix, and operators Postfix
@@ -37,6 +38,9 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+mod common;
+use common::reference_root;
 
 use postmulti::expand::{referenced_names, ExpandError};
 use postmulti::instance::REQUESTED;
@@ -262,11 +266,16 @@ impl Gen<'_> {
     }
 }
 
-/// A scratch configuration directory with Debian's stock master.cf.
+/// A scratch configuration directory with Debian's stock master.cf (the
+/// reference release's).
 fn scratch(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("pm-exprfuzz.{}.{tag}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
-    let master = std::fs::read(STOCK_MASTER_CF).expect("Debian's postfix is needed");
+    let stock = match reference_root() {
+        Some(root) => root.join(STOCK_MASTER_CF.trim_start_matches('/')),
+        None => PathBuf::from(STOCK_MASTER_CF),
+    };
+    let master = std::fs::read(stock).expect("Debian's postfix is needed");
     std::fs::write(d.join("master.cf"), master).unwrap();
     backdate(&d.join("master.cf"));
     d
@@ -297,10 +306,30 @@ const POSTCONF_ONLY: &[&str] = &[
     ": syntax error after '}' in ",
 ];
 
-fn postconf(dir: &Path, args: &[&str]) -> Postconf {
-    let out = Command::new(POSTCONF)
-        .arg("-c")
+/// `postconf -c DIR`: the host's, or (POSTMULTI_REFERENCE) the release
+/// root's, chrooted there in a private mount namespace where DIR's parent
+/// (the temporary directory) is bound at its own path, so that
+/// config_directory is the same on both sides (the cached root itself is
+/// left alone).
+fn postconf_in(dir: &Path) -> Command {
+    let Some(root) = reference_root() else {
+        let mut c = Command::new(POSTCONF);
+        c.arg("-c").arg(dir);
+        return c;
+    };
+    let mut c = Command::new("unshare");
+    c.args(["--mount", "--propagation", "private", "--", "sh", "-c"])
+        .arg(format!(
+            "dir=$1 root=$2; shift 2; mount --bind \"${{dir%/*}}\" \"$root${{dir%/*}}\" && exec chroot \"$root\" {POSTCONF} -c \"$dir\" \"$@\""
+        ))
+        .arg("sh")
         .arg(dir)
+        .arg(root);
+    c
+}
+
+fn postconf(dir: &Path, args: &[&str]) -> Postconf {
+    let out = postconf_in(dir)
         .args(args)
         .env_clear()
         .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
@@ -538,7 +567,11 @@ const WORKERS: u64 = 16;
 /// each with its own directory and the stack the binary's main thread
 /// has), each until `done(cases it ran)`; the regression rows first.
 fn fuzz(seed: u64, done: impl Fn(usize) -> bool + Send + Sync + 'static) -> Report {
-    assert!(Path::new(POSTCONF).exists(), "Debian's postconf is needed");
+    let postconf = match reference_root() {
+        Some(root) => root.join(POSTCONF.trim_start_matches('/')),
+        None => PathBuf::from(POSTCONF),
+    };
+    assert!(postconf.exists(), "Debian's postconf is needed");
     let mut report = Report::default();
     let dir = scratch("rows");
     for (main_cf, native_names) in REGRESSIONS {

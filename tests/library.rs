@@ -140,6 +140,7 @@ fn maillog_file_outside_the_prefixes_is_fatal() {
 #[test]
 fn maillog_file_prefixes_is_a_list() {
     primary("maillog_file = /srv/log/pm.log\nmaillog_file_prefixes = /var, $x\nx = /srv/log/")
+        .setup("mkdir -p /srv/log")
         .run(&["-l"])
         .assert_same()
         .assert_status(0)
@@ -148,9 +149,11 @@ fn maillog_file_prefixes_is_a_list() {
 }
 
 /// The fallback log file: postlogd is not running, so the fatal record of
-/// `-i nosuch` is appended to maillog_file.  Postfix 3.11 creates it mode
-/// 0600; 3.7 made it 0644.  Neither writes through another user's
-/// symbolic link, a dangling one, or to a file with two hard links.
+/// `-i nosuch` is appended to maillog_file.  Postfix 3.10 and 3.11 (as
+/// seen: Debian 13 and unstable) create it mode 0600; 3.7 made it 0644.
+/// None writes through another user's symbolic link, a dangling one, or to
+/// a file with two hard links: 3.7 just leaves the record out, 3.10 and
+/// 3.11 open the file at start and die there with why.
 #[test]
 fn fallback_log_file_is_0600_and_not_followed() {
     let s = primary("maillog_file = /var/log/pm.log").check(
@@ -163,21 +166,41 @@ fn fallback_log_file_is_0600_and_not_followed() {
         ours.checks_str(),
         "600\nRECORD: fatal: No matching instances\n[check 0: exit 0]\n"
     );
-    if reference_at_least(3, 11) {
-        s.run(&["-x", "-i", "nosuch", "true"]).assert_same();
+    if reference_at_least(3, 10) {
+        // The records name each side's own process id: compared through
+        // the check, which masks it.
+        let reference = s.run_reference(&["-x", "-i", "nosuch", "true"]);
+        reference
+            .assert_status(1)
+            .assert_stderr(fatal("No matching instances"));
+        assert_eq!(reference.checks_str(), ours.checks_str());
     }
-    for setup in [
-        "ln -s /etc/victim /var/log/pm.log",
-        "touch /etc/victim; ln -s /etc/victim /var/log/pm.log; chown -h nobody /var/log/pm.log",
-        "touch /var/log/pm.log; ln /var/log/pm.log /var/log/hard",
+    for (setup, why) in [
+        (
+            "ln -s /etc/victim /var/log/pm.log",
+            "cannot open file: No such file or directory",
+        ),
+        (
+            "touch /etc/victim; ln -s /etc/victim /var/log/pm.log; chown -h nobody /var/log/pm.log",
+            "file is a symbolic link",
+        ),
+        (
+            "touch /var/log/pm.log; ln /var/log/pm.log /var/log/hard",
+            "file has 2 hard links",
+        ),
     ] {
+        let message = if reference_at_least(3, 10) {
+            format!("open logfile '/var/log/pm.log': {why}")
+        } else {
+            "No matching instances".to_string()
+        };
         primary("maillog_file = /var/log/pm.log")
             .setup(setup)
             .check("cat /etc/victim /var/log/pm.log 2>/dev/null | wc -c")
             .run(&["-x", "-i", "nosuch", "true"])
             .assert_same()
             .assert_status(1)
-            .assert_stderr(fatal("No matching instances"))
+            .assert_stderr(fatal(&message))
             .assert_checks("0\n[check 0: exit 0]\n");
     }
 }
@@ -345,26 +368,30 @@ fn init_accepts_a_g_and_i_and_ignores_them() {
 }
 
 /// dict_load_file_xt: a main.cf changed within the last second is read again
-/// every 0.3 s into the same table until it is older, so a changed entry
-/// warns on each pass (how many passes depends on the clock); one whose
-/// mtime is in the future is read once.
+/// every 0.3 s until it is older, so a changed entry warns on each pass
+/// (how many passes depends on the clock); one whose mtime is in the future
+/// is read once.  Postfix 3.7 reads every pass into the same table, so from
+/// the second pass on line 3 (biff = no) also overrides line 24's yes of
+/// the pass before; 3.10 and 3.11 (as seen: Debian 13 and unstable) warn
+/// only about line 24 on every pass, as if each pass started afresh.
 #[test]
 fn a_main_cf_changed_just_now_is_read_again() {
+    let line_24 = "<20>TIME postmulti[PID]: warning: /etc/postfix/main.cf, line 24: overriding earlier entry: biff=no";
+    let line_3 = "<20>TIME postmulti[PID]: warning: /etc/postfix/main.cf, line 3: overriding earlier entry: biff=yes";
+    let expected: &[&str] = if reference_at_least(3, 10) {
+        &[line_24]
+    } else {
+        &[line_24, line_3]
+    };
     let c = primary("biff = yes").run_shell("touch /etc/postfix/main.cf && postmulti -l");
-    for side in [c.reference(), c.ours()] {
+    for (name, side) in [("reference", c.reference()), ("ours", c.ours())] {
         side.assert_status(0).assert_stdout(P);
         let records = side.postmulti_syslog();
         let mut distinct = records.clone();
         distinct.sort();
         distinct.dedup();
-        assert!(records.len() >= 3, "{records:?}");
-        assert_eq!(
-            distinct,
-            [
-                "<20>TIME postmulti[PID]: warning: /etc/postfix/main.cf, line 24: overriding earlier entry: biff=no",
-                "<20>TIME postmulti[PID]: warning: /etc/postfix/main.cf, line 3: overriding earlier entry: biff=yes",
-            ]
-        );
+        assert!(records.len() >= 2, "{name}: {records:?}");
+        assert_eq!(distinct, expected, "{name}");
     }
     primary("biff = yes")
         .run_shell("touch -d '+1 hour' /etc/postfix/main.cf && postmulti -l")

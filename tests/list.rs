@@ -39,17 +39,6 @@ fn overriding(file: &str, k: usize, entry: &str) -> String {
     )
 }
 
-/// How postconf names a secondary's FILE (main.cf, master.cf) in a
-/// warning about its values: 3.7 by the base name, 3.10 (as seen: Debian
-/// 13) by its path.
-fn cf_name(file: &str) -> &str {
-    if reference_at_least(3, 10) {
-        file
-    } else {
-        file.rsplit('/').next().unwrap()
-    }
-}
-
 fn lists(sc: Scenario, args: &[&str], stdout: &str, stderr: &str) {
     sc.run(args)
         .assert_same()

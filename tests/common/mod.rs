@@ -60,8 +60,8 @@ pub use fixtures::*;
 pub use manifest::*;
 pub use outcome::*;
 pub use reference::{
-    reference_at_least, reference_binary, reference_default, reference_release, reference_root,
-    reference_version, REFERENCE_RELEASE,
+    cf_name, reference_at_least, reference_binary, reference_default, reference_release,
+    reference_root, reference_version, REFERENCE_RELEASE,
 };
 pub use root::require_root;
 pub use sandboxed::*;

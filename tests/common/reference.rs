@@ -109,6 +109,17 @@ pub fn reference_at_least(major: u32, minor: u32) -> bool {
     (a, b) >= (major, minor)
 }
 
+/// How the reference's postconf names a secondary's FILE (main.cf,
+/// master.cf) in a warning about its values: 3.7 by the base name, 3.10
+/// and 3.11 (as seen: Debian 13 and unstable) by its path.
+pub fn cf_name(file: &str) -> &str {
+    if reference_at_least(3, 10) {
+        file
+    } else {
+        file.rsplit('/').next().unwrap()
+    }
+}
+
 /// What tests/sandbox/enter.sh needs to run a sandbox on the reference's
 /// root: SANDBOX_ROOT, and SANDBOX_SHARE (host paths bound read-only at
 /// their own paths: the repository, and `extra`, e.g. our binary).  Nothing
