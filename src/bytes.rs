@@ -23,10 +23,14 @@ pub fn join(dir: &[u8], name: &[u8]) -> Vec<u8> {
     path
 }
 
+/// The bytes a C string function sees: those before the first NUL byte.
+pub fn up_to_nul(bytes: &[u8]) -> &[u8] {
+    &bytes[..bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len())]
+}
+
 /// The bytes as a C string would hold them: up to the first NUL byte.
 pub fn c_string(bytes: &[u8]) -> CString {
-    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-    CString::new(&bytes[..end]).unwrap_or_default()
+    CString::new(up_to_nul(bytes)).unwrap_or_default()
 }
 
 /// An empty value means none (a name or group that is not set).

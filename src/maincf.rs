@@ -6,7 +6,11 @@
 //!   first non-blank is `#` are dropped, also between continued lines; text
 //!   that would start a logical line with white space is dropped with
 //!   `FILE: logical line must not start with whitespace: "30 BYTES..."`.
-//! * A NUL byte ends the line, as C strings end.
+//! * A NUL byte ends the line, as C strings end.  As Postfix 3.10 and
+//!   later, the reading warns `FILE, line N: text after null byte may be
+//!   ignored` (`line N-M` for several lines: from the logical line's first
+//!   line to the last one read for it, blank and comment lines read ahead
+//!   included); a NUL in a comment counts for the line read with it.
 //! * Each line is `name = value` (split_nameval): white space around the
 //!   name, the `=` and the value is dropped; `missing attribute name` and
 //!   `missing '=' after attribute name` are fatal: `FILE, line N: WHY:
@@ -22,7 +26,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::bytes::{is_space, join, os, trim, trim_end};
+use crate::bytes::{is_space, join, os, trim, trim_end, up_to_nul};
 use crate::defaults::{default_of, have_table, is_builtin};
 use crate::expand::{Lookup, Resolver};
 use crate::msg::{bfmt, io_error_text};
@@ -34,54 +38,114 @@ pub struct LogicalLine {
     pub text: Vec<u8>,
 }
 
-/// Splits text into logical lines: comment and blank lines are dropped, lines
-/// that start with white space continue the previous one.  Text that starts a
-/// logical line with white space is dropped with a warning, as readlline does.
-pub fn logical_lines(path: &[u8], data: &[u8], warnings: &mut Vec<Vec<u8>>) -> Vec<LogicalLine> {
-    let mut lines = Vec::new();
-    let mut current: Option<LogicalLine> = None;
-    let mut flush = |current: &mut Option<LogicalLine>, lines: &mut Vec<LogicalLine>| {
-        if let Some(line) = current.take() {
-            if line.text.first().is_some_and(|&b| is_space(b)) {
-                let shown = &line.text[..line.text.len().min(30)];
-                let more: &[u8] = if line.text.len() > 30 { b"..." } else { b"" };
+/// Reads logical lines one at a time, as readllines(3) of Postfix 3.10
+/// and later: its warnings come when the line is read, before whatever
+/// the caller says about that line.
+pub struct LineReader<'a> {
+    path: &'a [u8],
+    data: &'a [u8],
+    pos: usize,
+    /// The physical lines read so far (a last line without a newline
+    /// counts when it holds text).
+    lineno: usize,
+}
+
+impl<'a> LineReader<'a> {
+    /// A reader of DATA; PATH names the file in warnings.
+    pub fn new(path: &'a [u8], data: &'a [u8]) -> Self {
+        LineReader {
+            path,
+            data,
+            pos: 0,
+            lineno: 0,
+        }
+    }
+
+    /// readllines(): the next logical line, or None at the end.  A NUL
+    /// byte anywhere in the physical lines read for it (comments and the
+    /// blank or comment lines read ahead after it included) warns
+    /// `FILE, line N[-M]: text after null byte may be ignored`, N the line
+    /// it starts on and M the last line read; text that would start a
+    /// logical line with white space is dropped with a warning.
+    pub fn next_line(&mut self, warnings: &mut Vec<Vec<u8>>) -> Option<LogicalLine> {
+        loop {
+            let (text, first_line, got_null) = self.read_logical();
+            if got_null {
+                self.warn_null(first_line, warnings);
+            }
+            if text.first().is_some_and(|&b| is_space(b)) {
+                // printf's %.30s stops at a NUL; the "..." counts all bytes.
+                let shown = up_to_nul(&text[..text.len().min(30)]);
+                let more: &[u8] = if text.len() > 30 { b"..." } else { b"" };
                 warnings.push(bfmt(
                     "%s: logical line must not start with whitespace: \"%s%s\"",
-                    &[path, shown, more],
+                    &[self.path, shown, more],
                 ));
-            } else {
-                lines.push(line);
+                continue;
             }
-        }
-    };
-    for (index, physical) in data.split_inclusive(|&b| b == b'\n').enumerate() {
-        let lineno = index + 1;
-        let body = physical.strip_suffix(b"\n").unwrap_or(physical);
-        let first = body.iter().position(|&b| !is_space(b));
-        let Some(first) = first else { continue };
-        if body[first] == b'#' {
-            continue;
-        }
-        if is_space(body[0]) {
-            match current.as_mut() {
-                Some(line) => line.text.extend_from_slice(body),
-                None => {
-                    current = Some(LogicalLine {
-                        lineno,
-                        text: body.to_vec(),
-                    })
-                }
-            }
-        } else {
-            flush(&mut current, &mut lines);
-            current = Some(LogicalLine {
-                lineno,
-                text: body.to_vec(),
+            return (!text.is_empty()).then_some(LogicalLine {
+                lineno: first_line,
+                text,
             });
         }
     }
-    flush(&mut current, &mut lines);
-    lines
+
+    /// The physical lines of one logical line, joined as they are, blank
+    /// and comment lines dropped; the number of its first line; whether a
+    /// NUL byte was read.  After a line with text, the following lines
+    /// are read as long as they start with white space or `#`.
+    fn read_logical(&mut self) -> (Vec<u8>, usize, bool) {
+        let mut buf = Vec::new();
+        let mut first_line = self.lineno;
+        let mut got_null = false;
+        loop {
+            let start = buf.len();
+            let rest = &self.data[self.pos..];
+            let end = rest.iter().position(|&b| b == b'\n');
+            let body = &rest[..end.unwrap_or(rest.len())];
+            self.pos += body.len() + usize::from(end.is_some());
+            got_null |= body.contains(&0);
+            if end.is_some() || !body.is_empty() {
+                self.lineno += 1;
+            }
+            match body.iter().find(|&&b| !is_space(b)) {
+                None | Some(b'#') => {}
+                Some(_) => buf.extend_from_slice(body),
+            }
+            if start == 0 {
+                first_line = self.lineno;
+            }
+            if end.is_none() {
+                break;
+            }
+            if !buf.is_empty() {
+                match self.data.get(self.pos) {
+                    Some(&next) if next == b'#' || is_space(next) => {}
+                    _ => break,
+                }
+            }
+        }
+        (buf, first_line, got_null)
+    }
+
+    /// The warning about a NUL byte in the lines just read.
+    fn warn_null(&self, first_line: usize, warnings: &mut Vec<Vec<u8>>) {
+        let lines = if first_line == self.lineno {
+            self.lineno.to_string()
+        } else {
+            format!("{first_line}-{}", self.lineno)
+        };
+        warnings.push(bfmt(
+            "%s, line %s: text after null byte may be ignored",
+            &[self.path, lines.as_bytes()],
+        ));
+    }
+}
+
+/// All logical lines of DATA, with the warnings readllines() gives.
+pub fn logical_lines(path: &[u8], data: &[u8], warnings: &mut Vec<Vec<u8>>) -> Vec<LogicalLine> {
+    let mut reader = LineReader::new(path, data);
+    std::iter::from_fn(|| reader.next_line(warnings)).collect()
 }
 
 /// Splits `name = value`, as split_nameval(3); the error is its own words.
@@ -131,12 +195,11 @@ impl MainCf {
             .iter()
             .map(|(n, v)| (n.to_vec(), v.to_vec()))
             .collect();
-        for mut line in logical_lines(path, data, warnings) {
+        let mut reader = LineReader::new(path, data);
+        while let Some(line) = reader.next_line(warnings) {
             // C string functions end the line at its first NUL byte.
-            if let Some(nul) = line.text.iter().position(|&b| b == 0) {
-                line.text.truncate(nul);
-            }
-            match split_nameval(&line.text) {
+            let text = up_to_nul(&line.text);
+            match split_nameval(text) {
                 Ok((name, value)) => {
                     // dict_load_fp() warns only when the value changes.
                     let old = params.insert(name.to_vec(), value.to_vec());
@@ -154,7 +217,7 @@ impl MainCf {
                             path,
                             line.lineno.to_string().as_bytes(),
                             why.as_bytes(),
-                            trim_end(&line.text),
+                            trim_end(text),
                         ],
                     ));
                 }
@@ -349,6 +412,83 @@ mod tests {
         let cf = MainCf::parse(b"p", b"a = x\0y\nb = 1\n", &[], &mut w).unwrap();
         assert_eq!(cf.get(b"a"), Some(&b"x"[..]));
         assert_eq!(cf.get(b"b"), Some(&b"1"[..]));
+    }
+
+    /// The warnings of reading DATA as /x/main.cf, and the lines read.
+    fn lines(data: &[u8]) -> (Vec<(usize, Vec<u8>)>, Vec<String>) {
+        let mut w = Vec::new();
+        let lines = logical_lines(b"/x/main.cf", data, &mut w)
+            .into_iter()
+            .map(|l| (l.lineno, l.text))
+            .collect();
+        (
+            lines,
+            w.iter()
+                .map(|w| String::from_utf8_lossy(w).into_owned())
+                .collect(),
+        )
+    }
+
+    const NUL_WARNING: &str = "text after null byte may be ignored";
+
+    #[test]
+    fn a_nul_byte_warns_with_the_lines_read_for_the_logical_line() {
+        // readlline.c's own test cases (3.10).
+        let (l, w) = lines(b"abc\0def");
+        assert_eq!(l, vec![(1, b"abc\0def".to_vec())]);
+        assert_eq!(w, vec![format!("/x/main.cf, line 1: {NUL_WARNING}")]);
+        let (l, w) = lines(b"abc\0\n def");
+        assert_eq!(l, vec![(1, b"abc\0 def".to_vec())]);
+        assert_eq!(w, vec![format!("/x/main.cf, line 1-2: {NUL_WARNING}")]);
+        let (l, w) = lines(b"#abc\0\ndef");
+        assert_eq!(l, vec![(2, b"def".to_vec())]);
+        assert_eq!(w, vec![format!("/x/main.cf, line 2: {NUL_WARNING}")]);
+    }
+
+    #[test]
+    fn blank_and_comment_lines_read_ahead_count_in_the_range() {
+        let (l, w) = lines(b"a = 1\0\n# c\n\n  \nb = 2\0\n");
+        assert_eq!(l, vec![(1, b"a = 1\0".to_vec()), (5, b"b = 2\0".to_vec())]);
+        assert_eq!(
+            w,
+            vec![
+                format!("/x/main.cf, line 1-4: {NUL_WARNING}"),
+                format!("/x/main.cf, line 5: {NUL_WARNING}"),
+            ]
+        );
+        // A NUL in a comment at the end: the warning names the last line.
+        let (l, w) = lines(b"a = 1\n\n#\0\n");
+        assert_eq!(l, vec![(1, b"a = 1".to_vec())]);
+        assert_eq!(w, vec![format!("/x/main.cf, line 1-3: {NUL_WARNING}")]);
+        let (l, w) = lines(b"a = 1\nb = 2\n#\0");
+        assert_eq!(l.len(), 2);
+        assert_eq!(w, vec![format!("/x/main.cf, line 2-3: {NUL_WARNING}")]);
+    }
+
+    #[test]
+    fn nul_warning_comes_before_the_white_space_warning_of_its_line() {
+        let (l, w) = lines(b" x\0yz\nb = 2\n");
+        assert_eq!(l, vec![(2, b"b = 2".to_vec())]);
+        assert_eq!(
+            w,
+            vec![
+                format!("/x/main.cf, line 1: {NUL_WARNING}"),
+                "/x/main.cf: logical line must not start with whitespace: \" x\"".to_string(),
+            ]
+        );
+    }
+
+    #[test]
+    fn nul_warning_comes_before_what_the_line_itself_causes() {
+        let (r, w) = parse("a = 1\na = 2\0\n");
+        assert_eq!(r.unwrap().get(b"a"), Some(&b"2"[..]));
+        assert_eq!(
+            w,
+            vec![
+                format!("/x/main.cf, line 2: {NUL_WARNING}"),
+                "/x/main.cf, line 2: overriding earlier entry: a=1".to_string(),
+            ]
+        );
     }
 
     #[test]

@@ -11,11 +11,17 @@
 //!   postlogd's socket as `MON DD HH:MM:SS HOST NAME[PID]: LEVEL: TEXT`
 //!   (HOST: myhostname's first label), not to syslog; when postlogd does
 //!   not answer, they are appended to maillog_file (safe_open's rules: a
-//!   new file is created mode 0600, as Postfix 3.11 does, 3.7 used 0644;
+//!   new file is created mode 0600, or maillog_file_permissions' 0640 or
+//!   0644, as Postfix 3.11 does, 3.7 used 0644;
 //!   never through a symbolic link other than root's, as /dev/stdout is;
-//!   never to a file with more than one hard link).  When that fails, the
-//!   record is lost, and unless the program is already dying of a fatal
-//!   error, `fatal: open logfile 'FILE': REASON` ends it.
+//!   never to a file with more than one hard link).  As in Postfix 3.10
+//!   and later, the file is opened (created, empty) as soon as logging is
+//!   set up from main.cf and postlogd does not answer, even when nothing
+//!   is logged, and kept open; when it cannot be, `fatal: open logfile
+//!   'FILE': REASON` (safe_open's reason) ends the program at once, on
+//!   stderr and to syslog.  When a later record cannot be written, it is
+//!   lost, and unless the program is already dying of a fatal error, the
+//!   same fatal error ends it.
 
 use std::ffi::CString;
 use std::io::Write;
@@ -60,13 +66,17 @@ fn env_bytes(name: &str) -> Option<Vec<u8>> {
 /// Chooses the logger from main.cf as maillog_client_init() does after the
 /// configuration is read: maillog_file set means postlog logging, and
 /// POSTLOG_SERVICE / POSTLOG_HOSTNAME are exported for children; otherwise
-/// syslog, and those two variables are removed.
+/// syslog, and those two variables are removed.  With maillog_file set and
+/// postlogd not answering, the file is opened (created) now and kept for
+/// the records to come; the error is the fatal text when it cannot be.
 pub fn configure_logging(
     maillog_file: &[u8],
     myhostname: &[u8],
     queue_dir: &[u8],
     service_name: &[u8],
-) {
+    mode: u32,
+) -> std::result::Result<(), Vec<u8>> {
+    LOGFILE_MODE.store(mode, std::sync::atomic::Ordering::Relaxed);
     let logger = if maillog_file.is_empty() {
         if env_bytes("POSTLOG_SERVICE").is_some() {
             std::env::remove_var("POSTLOG_SERVICE");
@@ -82,6 +92,14 @@ pub fn configure_logging(
             env_bytes("POSTLOG_HOSTNAME").unwrap_or_else(|| b"amnesiac".to_vec())
         };
         let service = bfmt("%s/public/%s", &[queue_dir, service_name]);
+        // msg_logger_init() connects at once; when postlogd does not
+        // answer, Postfix 3.10 and later open the fallback file now (before
+        // dropping privileges, for postsuper), and die when they cannot.
+        if !postlogd_answers(&service) {
+            let f = safe_open_append(maillog_file)
+                .map_err(|why| open_logfile_error(maillog_file, &why))?;
+            *LOGFILE.lock().unwrap_or_else(|e| e.into_inner()) = Some(f);
+        }
         std::env::set_var("POSTLOG_SERVICE", os(&service));
         std::env::set_var("POSTLOG_HOSTNAME", os(&hostname));
         Logger::Postlog {
@@ -93,6 +111,7 @@ pub fn configure_logging(
     if let Ok(mut l) = LOGGER.lock() {
         *l = logger;
     }
+    Ok(())
 }
 
 /// Before main.cf is read, POSTLOG_SERVICE in the environment selects postlog logging.
@@ -150,57 +169,127 @@ fn postlog(service: &[u8], hostname: &[u8], file: &[u8], prefix: &str, text: &[u
         return;
     }
     record.push(b'\n');
-    if let Err(e) = append_to_logfile(file, &record) {
-        logfile_unavailable(file, &e, prefix == "fatal: ");
+    if let Err(why) = append_to_logfile(file, &record) {
+        logfile_unavailable(file, &why, prefix == "fatal: ");
     }
 }
 
-/// logwriter_one_shot, with safe_open's checks: a new file is created mode
-/// 0600 (Postfix 3.11's default; 3.7 used 0644) without following a link;
-/// an existing one must be a regular file with one link, or a device, or a
-/// symbolic link owned by root (as /dev/stdout is) to one of those.
-fn append_to_logfile(file: &[u8], record: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-    let path = os(file);
-    let refused = |why: &str| std::io::Error::other(why.to_string());
-    let mut options = std::fs::OpenOptions::new();
-    options.append(true);
-    let mut f = match std::fs::symlink_metadata(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => options
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(path)?,
-        Err(e) => return Err(e),
-        Ok(link) if link.file_type().is_symlink() && link.uid() != 0 => {
-            return Err(refused("file is a symbolic link"))
-        }
-        Ok(_) => {
-            let f = options.open(path)?;
-            let meta = f.metadata()?;
-            if meta.file_type().is_file() && meta.nlink() != 1 {
-                return Err(refused("file has multiple hard links"));
-            }
-            f
-        }
+/// The maillog_file opened when logging was configured and postlogd did
+/// not answer (Postfix 3.10 and later open it then, and keep it open).
+static LOGFILE: Mutex<Option<std::fs::File>> = Mutex::new(None);
+
+/// The mode of a new maillog_file (maillog_file_permissions).
+static LOGFILE_MODE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0o600);
+
+/// Whether postlogd's socket takes a connection now (msg_logger_connect).
+fn postlogd_answers(service: &[u8]) -> bool {
+    std::os::unix::net::UnixDatagram::unbound().is_ok_and(|s| s.connect(os(service)).is_ok())
+}
+
+/// Appends one record to maillog_file: the one opened when logging was
+/// configured, else opened now (logwriter_one_shot).  The error is the
+/// reason for `open logfile 'FILE': REASON`.
+fn append_to_logfile(file: &[u8], record: &[u8]) -> std::result::Result<(), Vec<u8>> {
+    let mut kept = LOGFILE.lock().unwrap_or_else(|e| e.into_inner());
+    let written = match kept.as_mut() {
+        Some(f) => f.write_all(record),
+        None => safe_open_append(file)?.write_all(record),
     };
-    f.write_all(record)
+    written.map_err(|e| io_error_text(&e).into_bytes())
+}
+
+/// safe_open(FILE, O_CREAT | O_WRONLY | O_APPEND, 0600) as logwriter
+/// calls it: an existing file is opened (it must have one link, and be no
+/// symbolic link other than root's, as /dev/stdout is); a missing one is
+/// created mode 0600 (O_EXCL: never through a link), then opened again if
+/// it appeared meanwhile.  The error is safe_open's reason.
+fn safe_open_append(file: &[u8]) -> std::result::Result<std::fs::File, Vec<u8>> {
+    match safe_open_exist(file) {
+        Err((_, Some(libc::ENOENT))) => match safe_open_create(file) {
+            Err((_, Some(libc::EEXIST))) => safe_open_exist(file),
+            created => created,
+        },
+        opened => opened,
+    }
+    .map_err(|(why, _)| why.into_bytes())
+}
+
+/// A reason of safe_open and the errno it leaves, when there is one.
+type SafeOpenError = (String, Option<i32>);
+
+/// safe_open_exist(): opens an existing file and checks it.
+fn safe_open_exist(file: &[u8]) -> std::result::Result<std::fs::File, SafeOpenError> {
+    use std::os::unix::fs::MetadataExt;
+    let path = os(file);
+    let f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .map_err(|e| {
+            (
+                format!("cannot open file: {}", io_error_text(&e)),
+                e.raw_os_error(),
+            )
+        })?;
+    let opened = f
+        .metadata()
+        .map_err(|e| (format!("bad open file status: {}", io_error_text(&e)), None))?;
+    if opened.nlink() != 1 {
+        return Err((format!("file has {} hard links", opened.nlink()), None));
+    }
+    if opened.is_dir() {
+        return Err(("file is a directory".into(), None));
+    }
+    let changed = || ("file status changed unexpectedly".to_string(), None);
+    match std::fs::symlink_metadata(path) {
+        Err(e) => Err((format!("{}: {}", changed().0, io_error_text(&e)), None)),
+        Ok(link) if link.file_type().is_symlink() => match link.uid() {
+            0 => Ok(f),
+            _ => Err(("file is a symbolic link".into(), None)),
+        },
+        Ok(link)
+            if (link.dev(), link.ino(), link.nlink(), link.mode())
+                != (opened.dev(), opened.ino(), opened.nlink(), opened.mode()) =>
+        {
+            Err(changed())
+        }
+        Ok(_) => Ok(f),
+    }
+}
+
+/// safe_open_create(): creates a new file with maillog_file_permissions
+/// (0600 by default, set again with fchmod, as Postfix 3.11 does; 3.7
+/// used 0644).
+fn safe_open_create(file: &[u8]) -> std::result::Result<std::fs::File, SafeOpenError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mode = LOGFILE_MODE.load(std::sync::atomic::Ordering::Relaxed);
+    let f = std::fs::OpenOptions::new()
+        .append(true)
+        .create_new(true)
+        .mode(mode)
+        .open(os(file))
+        .map_err(|e| {
+            let why = format!("cannot create file exclusively: {}", io_error_text(&e));
+            (why, e.raw_os_error())
+        })?;
+    let _ = f.set_permissions(std::fs::Permissions::from_mode(mode));
+    Ok(f)
 }
 
 /// The logfile cannot be written: Postfix's logwriter dies with `fatal:
 /// open logfile 'FILE': WHY`, which is not printed when the program is
 /// already dying of a fatal error (msg_fatal's own guard).
-fn logfile_unavailable(file: &[u8], err: &std::io::Error, dying: bool) {
+fn logfile_unavailable(file: &[u8], why: &[u8], dying: bool) {
     static GUARD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if dying || GUARD.swap(true, std::sync::atomic::Ordering::SeqCst) {
         return;
     }
-    let text = bfmt(
-        "open logfile '%s': %s",
-        &[file, io_error_text(err).as_bytes()],
-    );
-    report("fatal", libc::LOG_CRIT, &text);
+    report("fatal", libc::LOG_CRIT, &open_logfile_error(file, why));
     std::process::exit(1)
+}
+
+/// logwriter_open_or_die()'s fatal text.
+fn open_logfile_error(file: &[u8], why: &[u8]) -> Vec<u8> {
+    bfmt("open logfile '%s': %s", &[file, why])
 }
 
 /// A fatal error: the text after `fatal: `.

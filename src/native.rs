@@ -40,7 +40,9 @@
 //!    skipped, a line that starts with white space (isspace(), \v and \f
 //!    too) continues the previous one; text that starts a logical line
 //!    with white space is a warning.  No master.cf is a warning.  Left to
-//!    postconf.
+//!    postconf.  A NUL byte in main.cf or master.cf (postconf 3.10 and
+//!    later warn "text after null byte may be ignored", 3.7 does not) is
+//!    left to postconf too: `nul_byte_in_a_secondary_main_cf_is_postconfs_to_report`.
 //! 2. Words are split on " \t\r\n" only (argv_splitq): \v and \f belong
 //!    to the words.  Mirrored: `vertical_tab_between_master_cf_fields_is_no_separator`,
 //!    `form_feed_inside_a_master_cf_field_makes_it_invalid`,

@@ -151,10 +151,10 @@ impl Primary {
     /// it against maillog_file_prefixes (mail_params_init,
     /// maillog_client_init).
     fn configure_logging(&self) -> Result<()> {
+        let mode = self.logfile_permissions()?;
         let maillog_file = self.param("maillog_file")?;
         if maillog_file.is_empty() {
-            msg::configure_logging(b"", b"", b"", b"");
-            return Ok(());
+            return msg::configure_logging(b"", b"", b"", b"", mode).map_err(Fatal);
         }
         let prefixes = self.param("maillog_file_prefixes")?;
         if !split_list(&prefixes)
@@ -169,8 +169,36 @@ impl Primary {
         let myhostname = self.myhostname()?;
         let queue_dir = self.param("queue_directory")?;
         let service = self.param("postlog_service_name")?;
-        msg::configure_logging(&maillog_file, &myhostname, &queue_dir, &service);
-        Ok(())
+        msg::configure_logging(&maillog_file, &myhostname, &queue_dir, &service, mode)
+            .map_err(Fatal)
+    }
+
+    /// maillog_file_permissions (Postfix 3.9 and later; default 0600): the
+    /// mode of a new maillog_file, `644`, `640` or `600`, leading zeros
+    /// ignored (set_logwriter_create_perms); anything else is a warning
+    /// (once: life-cycle commands load the primary again; upstream reads it
+    /// once), and 0600.
+    fn logfile_permissions(&self) -> Result<u32> {
+        static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        let value = match self.main_cf.get(b"maillog_file_permissions") {
+            Some(_) => self.param("maillog_file_permissions")?,
+            None => b"0600".to_vec(),
+        };
+        let digits = &value[value.iter().take_while(|&&b| b == b'0').count()..];
+        Ok(match digits {
+            b"644" => 0o644,
+            b"640" => 0o640,
+            b"600" => 0o600,
+            _ => {
+                if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    msg::warn(&bfmt(
+                        "ignoring bad permissions: maillog_file_permissions = %s",
+                        &[&value],
+                    ));
+                }
+                0o600
+            }
+        })
     }
 
     /// myhostname: main.cf's, else the host name with `.$mydomain` (main.cf's

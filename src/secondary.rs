@@ -8,7 +8,7 @@ use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 
-use crate::bytes::{join, non_empty, os, trim_end, yes_no};
+use crate::bytes::{join, non_empty, os, trim_end, up_to_nul, yes_no};
 use crate::instance::{Instance, REQUESTED};
 use crate::maincf::split_nameval;
 use crate::msg::{self, bfmt, Fatal, Result};
@@ -58,7 +58,7 @@ fn apply(inst: &mut Instance, output: &[u8]) -> Result<()> {
     }
     for line in lines {
         // C string functions end the line at its first NUL byte.
-        let line = &line[..line.iter().position(|&b| b == 0).unwrap_or(line.len())];
+        let line = up_to_nul(line);
         let Ok((name, value)) = split_nameval(line) else {
             return Err(Fatal(bfmt(
                 "Invalid %s/main.cf parameter: %s",

@@ -185,27 +185,147 @@ fn non_utf8_primary_name_reaches_children_as_mail_logtag() {
         .assert_same();
 }
 
+/// The warning of Postfix 3.10 and later (readllines) for a logical line
+/// of the primary main.cf read with a NUL byte: LINES is `N` or `N-M`.
+fn nul_warning(lines: &str) -> String {
+    format!("/etc/postfix/main.cf, line {lines}: text after null byte may be ignored")
+}
+
+/// What a run prints and logs: WARNINGS and then FATAL (whole texts after
+/// `warning: ` and `fatal: `), to stderr and to syslog; KEEP picks the
+/// warnings shown.
+fn diagnostics(
+    warnings: &[String],
+    fatal: Option<&str>,
+    keep: impl Fn(&str) -> bool,
+) -> (String, Vec<String>) {
+    let warnings: Vec<&String> = warnings.iter().filter(|w| keep(w)).collect();
+    let mut stderr: String = warnings
+        .iter()
+        .map(|w| format!("postmulti: warning: {w}\n"))
+        .collect();
+    let mut records: Vec<String> = warnings
+        .iter()
+        .map(|w| format!("<20>TIME postmulti[PID]: warning: {w}"))
+        .collect();
+    if let Some(f) = fatal {
+        stderr.push_str(&format!("postmulti: fatal: {f}\n"));
+        records.push(format!("<18>TIME postmulti[PID]: fatal: {f}"));
+    }
+    (stderr, records)
+}
+
+/// Ours warns about NUL bytes in the primary main.cf as Postfix 3.11 does,
+/// on stderr and to syslog: it prints and logs exactly WARNINGS, then
+/// FATAL.  Against a reference that warns too (3.10 and later) the two
+/// runs are the same; against an older one (Debian 12's 3.7 does not
+/// warn) the reference gives the same without the NUL warnings.  Pins the
+/// reference's status, stdout and stderr.
+fn assert_nul_warnings(
+    c: &Compared,
+    status: i32,
+    stdout: &str,
+    warnings: &[String],
+    fatal: Option<&str>,
+) {
+    let (stderr, records) = diagnostics(warnings, fatal, |_| true);
+    c.ours
+        .assert_status(status)
+        .assert_stdout(stdout)
+        .assert_stderr(&stderr);
+    assert_eq!(c.ours.postmulti_syslog(), records);
+    c.assert_status(status).assert_stdout(stdout);
+    if reference_at_least(3, 10) {
+        c.assert_same();
+    } else {
+        let older = |w: &str| !w.ends_with("text after null byte may be ignored");
+        let (stderr, records) = diagnostics(warnings, fatal, older);
+        c.assert_stderr(stderr)
+            .assert_syslog(&records.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+}
+
 #[test]
 fn nul_bytes_in_the_primary_main_cf_end_lines() {
-    // Postfix reads lines as C strings: a NUL ends the line.
-    Scenario::new()
+    // Postfix reads lines as C strings: a NUL ends the line.  3.10 and
+    // later also warn, once for each logical line, on every read.
+    let c = Scenario::new()
         .setup(&append_bytes(
             "/etc/postfix/main.cf",
             "multi_instance_group = g\\0x\\n  continued\\nsyslog_name = post\\0fix\\nimport_environment = A=b\\0c\\n",
         ))
-        .run_shell("postmulti -l; postmulti -x sh -c 'echo \"$MAIL_LOGTAG\"'")
-        .assert_status(0)
-        .assert_stdout("-               g               y         /etc/postfix\npost\n")
-        .assert_same();
+        .run_shell("postmulti -l; postmulti -x sh -c 'echo \"$MAIL_LOGTAG\"'");
+    let warnings = ["24-25", "26", "27", "24-25", "26", "27"].map(nul_warning);
+    assert_nul_warnings(
+        &c,
+        0,
+        "-               g               y         /etc/postfix\npost\n",
+        &warnings,
+        None,
+    );
 }
 
 #[test]
 fn nul_byte_starting_a_line_is_a_missing_name() {
-    Scenario::new()
+    let c = Scenario::new()
         .setup(&append_bytes("/etc/postfix/main.cf", "\\0abc = x\\n"))
-        .run(&["-l"])
-        .assert_status(1)
-        .assert_same();
+        .run(&["-l"]);
+    let fatal = "/etc/postfix/main.cf, line 24: missing attribute name: \"\"";
+    assert_nul_warnings(&c, 1, "", &[nul_warning("24")], Some(fatal));
+}
+
+#[test]
+fn nul_byte_warnings_name_the_lines_read_with_them() {
+    // readllines() reads ahead: blank and comment lines after a logical
+    // line are read with it (a NUL in them counts for that line, and the
+    // range ends at the last one: the comment after the baseline's last
+    // line 24 makes "24-25").  Text that starts with white space warns about its
+    // NUL first; `%.30s` shows it up to the NUL.  The NUL warning of a
+    // line comes before the overriding-entry warning of the same line.
+    let c = Scenario::new()
+        .setup(
+            "mv /etc/postfix/main.cf /etc/postfix/m\n\
+             { printf ' lead\\0ing\\n'; cat /etc/postfix/m; } > /etc/postfix/main.cf\n\
+             rm /etc/postfix/m\n",
+        )
+        .setup(&append_bytes(
+            "/etc/postfix/main.cf",
+            "#c\\0omment\\nmail_owner = postfix\\0x\\n\\n   # indented\\nsyslog_name = a\\nsyslog_name = b\\0\\n#end\\0",
+        ))
+        .run(&["-x", "sh", "-c", "echo \"$MAIL_LOGTAG\""]);
+    let warnings = [
+        nul_warning("1-2"),
+        "/etc/postfix/main.cf: logical line must not start with whitespace: \" lead\"".into(),
+        nul_warning("24-25"),
+        nul_warning("26-28"),
+        nul_warning("30-31"),
+        "/etc/postfix/main.cf, line 30: overriding earlier entry: syslog_name=a".into(),
+    ];
+    assert_nul_warnings(&c, 0, "b\n", &warnings, None);
+}
+
+/// A secondary main.cf with a NUL byte is read by postconf itself (the
+/// native reader leaves such a file to it): its warning from 3.10 on, or
+/// its silence before, is passed through as upstream does.
+#[test]
+fn nul_byte_in_a_secondary_main_cf_is_postconfs_to_report() {
+    let c = Scenario::two_secondaries()
+        .setup(&append_bytes(
+            "/etc/postfix-a/main.cf",
+            "mail_owner = postfix\\0x\\n",
+        ))
+        .run(&["-l", "-i", "postfix-a"]);
+    c.assert_same().assert_status(0).assert_stdout(A);
+    let lines = c.reference.stderr_str();
+    if reference_at_least(3, 10) {
+        assert!(
+            lines.starts_with("/usr/sbin/postconf: warning: /etc/postfix-a/main.cf, line ")
+                && lines.ends_with(": text after null byte may be ignored\n"),
+            "{lines:?}"
+        );
+    } else {
+        c.assert_stderr("");
+    }
 }
 
 #[test]

@@ -36,13 +36,53 @@ fn maillog_file_can_be_standard_output() {
         .assert_stdout("TIME sandbox postmulti[PID]: fatal: Command not allowed with '-l'\n");
 }
 
+/// With postlogd not answering, Postfix 3.10 and later open (create, mode
+/// 0600, empty) maillog_file when they set up logging, even when nothing
+/// is logged; 3.7 opens it only to log.  Ours does as 3.11.
 #[test]
 fn postlog_settings_are_exported_to_commands() {
+    let c = with_maillog_file("/var/log/postmulti-test.log")
+        .check("stat -c '%a %s' /var/log/postmulti-test.log 2>&1")
+        .run_shell("postmulti -x env | grep ^POSTLOG_ | sort");
+    let exported =
+        "POSTLOG_HOSTNAME=sandbox.example\nPOSTLOG_SERVICE=/var/spool/postfix/public/postlog\n";
+    c.ours
+        .assert_status(0)
+        .assert_stdout(exported)
+        .assert_stderr("");
+    assert_eq!(c.ours.checks_str(), "600 0\n[check 0: exit 0]\n");
+    if reference_at_least(3, 10) {
+        c.assert_same();
+    } else {
+        c.assert_checks(
+            "stat: cannot statx '/var/log/postmulti-test.log': No such file or directory\n\
+             [check 0: exit 1]\n",
+        );
+    }
+    c.assert_status(0).assert_stdout(exported);
+}
+
+/// postlogd answering: the file is not opened at start-up (3.10 and later
+/// connect first), and nothing is logged.
+#[test]
+fn maillog_file_is_not_opened_when_postlogd_answers() {
     with_maillog_file("/var/log/postmulti-test.log")
-        .run_shell("postmulti -x env | grep ^POSTLOG_ | sort")
+        .setup(
+            "mkdir -p /var/spool/postfix/public\n\
+             python3 -c 'import socket,time,os\n\
+             s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n\
+             s.bind(\"/var/spool/postfix/public/postlog\")\n\
+             if os.fork(): os._exit(0)\n\
+             time.sleep(30)' &\n\
+             sleep 1\n",
+        )
+        .check("ls /var/log/postmulti-test.log 2>&1")
+        .run(&["-x", "true"])
         .assert_same()
-        .assert_stdout(
-            "POSTLOG_HOSTNAME=sandbox.example\nPOSTLOG_SERVICE=/var/spool/postfix/public/postlog\n",
+        .assert_status(0)
+        .assert_checks(
+            "ls: cannot access '/var/log/postmulti-test.log': No such file or directory\n\
+             [check 0: exit 2]\n",
         );
 }
 
@@ -52,4 +92,35 @@ fn without_maillog_file_inherited_postlog_settings_are_removed() {
         .run_shell("POSTLOG_SERVICE=/x POSTLOG_HOSTNAME=h postmulti -x env | grep -c ^POSTLOG_")
         .assert_same()
         .assert_stdout("0\n");
+}
+
+/// maillog_file_permissions (Postfix 3.9 and later) sets the mode of a new
+/// maillog_file: 644, 640 or 600, leading zeros ignored, the value
+/// expanded; anything else warns (even without maillog_file) and keeps
+/// 0600.  3.7 has no such parameter: it creates nothing here.
+#[test]
+fn maillog_file_permissions_sets_the_mode_of_a_new_file() {
+    for (setting, mode, stderr) in [
+        ("maillog_file_permissions = $x\nx = 00640", "640", ""),
+        ("maillog_file_permissions = 644", "644", ""),
+        (
+            "maillog_file_permissions = 0755",
+            "600",
+            "postmulti: warning: ignoring bad permissions: maillog_file_permissions = 0755\n",
+        ),
+    ] {
+        let c = with_maillog_file("/var/log/postmulti-test.log")
+            .main_cf_append("/etc/postfix/main.cf", setting)
+            .check("stat -c %a /var/log/postmulti-test.log 2>&1")
+            .run(&["-e", "init"]);
+        c.ours
+            .assert_status(0)
+            .assert_stdout("")
+            .assert_stderr(stderr);
+        assert_eq!(c.ours.checks_str(), format!("{mode}\n[check 0: exit 0]\n"));
+        c.assert_status(0);
+        if reference_at_least(3, 10) {
+            c.assert_same();
+        }
+    }
 }
