@@ -16,9 +16,11 @@
 //!   `missing '=' after attribute name` are fatal: `FILE, line N: WHY:
 //!   "LINE"`.
 //! * A main.cf whose mtime is not older than the second before the read
-//!   began (and not in the future) is read again 0.3 s later, into the
-//!   same table, until it is (dict_load_file_xt): the warnings of each
-//!   pass are printed.
+//!   began (and not in the future) is read again 0.3 s later, until it is
+//!   (dict_load_file_xt): the warnings of each pass are printed.  Each
+//!   pass starts from a fresh table, as Postfix 3.10 and later do (3.7
+//!   read into the same table, so its later passes also warned about an
+//!   entry that overrides the previous pass's value).
 //! * The last assignment wins; dict_update warns `FILE, line N: overriding
 //!   earlier entry: NAME=OLD` only when the value changes (the same value
 //!   again is quiet), config_directory's preset value included.
@@ -229,22 +231,21 @@ impl MainCf {
     /// Reads and parses DIR/main.cf as Postfix does for an instance whose
     /// configuration directory is DIR; errors are Postfix's fatal texts.
     /// A file changed in the last second or so may still be being written:
-    /// dict_load_file_xt reads it again 0.3 s later (doze), into the same
-    /// table (so a changed entry warns again), until its mtime is older
-    /// than the read.
+    /// dict_load_file_xt reads it again 0.3 s later (doze) until its mtime
+    /// is older than the read.  Each pass starts from a fresh table, as in
+    /// Postfix 3.10 and later (3.7 read into the same table, so a changed
+    /// entry also warned against the previous pass's value).
     pub fn read(dir: &[u8], warnings: &mut Vec<Vec<u8>>) -> Result<MainCf, Vec<u8>> {
         let path = main_cf_path(dir);
-        let mut table: Vec<(Vec<u8>, Vec<u8>)> = vec![(b"config_directory".to_vec(), dir.to_vec())];
+        let preset: [(&[u8], &[u8]); 1] = [(b"config_directory", dir)];
         loop {
             let before = now();
             let (data, mtime) = read_file_mtime(&path)?;
-            let preset: Vec<(&[u8], &[u8])> = table.iter().map(|(n, v)| (&n[..], &v[..])).collect();
             let cf = MainCf::parse(&path, &data, &preset, warnings)?;
             let after = now();
             if mtime < before - 1 || mtime > after {
                 return Ok(cf);
             }
-            table = cf.params.into_iter().collect();
             std::thread::sleep(std::time::Duration::from_millis(300));
         }
     }
