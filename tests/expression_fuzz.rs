@@ -41,6 +41,8 @@ use std::time::{Duration, Instant};
 
 mod common;
 use common::reference_root;
+mod splitmix;
+use splitmix::Rng;
 
 use postmulti::expand::{referenced_names, ExpandError};
 use postmulti::instance::REQUESTED;
@@ -50,28 +52,6 @@ use postmulti::primary;
 
 const POSTCONF: &str = "/usr/sbin/postconf";
 const STOCK_MASTER_CF: &str = "/usr/share/postfix/master.cf.dist";
-
-/// splitmix64.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn one_in(&mut self, n: usize) -> bool {
-        self.below(n) == 0
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
 
 /// Names for the primary path: user-defined ones (some left undefined),
 /// and built-ins with known defaults.
@@ -153,11 +133,11 @@ struct Gen<'n> {
 
 impl Gen<'_> {
     fn name(&mut self) -> String {
-        self.rng.pick(self.names).to_string()
+        self.rng.word(self.names).to_string()
     }
 
     fn space(&mut self) -> &'static str {
-        self.rng.pick(&["", "", "", " ", "  ", "\t", " \t "])
+        self.rng.word(&["", "", "", " ", "  ", "\t", " \t "])
     }
 
     /// A `{...}` operand, or (rarely) something that is not one.
@@ -173,17 +153,17 @@ impl Gen<'_> {
     /// An operand of a relational expression.
     fn operand(&mut self, depth: usize) -> String {
         match self.rng.below(5) {
-            0 | 1 => self.rng.pick(OPERANDS).to_string(),
+            0 | 1 => self.rng.word(OPERANDS).to_string(),
             2 => format!("${}", self.name()),
-            3 => format!("{}{}", self.rng.pick(OPERANDS), self.expr(depth)),
+            3 => format!("{}{}", self.rng.word(OPERANDS), self.expr(depth)),
             _ => self.expr(depth),
         }
     }
 
     fn relational(&mut self, depth: usize) -> String {
         let (l, r) = (self.operand(depth), self.operand(depth));
-        let op = self.rng.pick(OPERATORS);
-        let suffix = self.rng.pick(SUFFIXES);
+        let op = self.rng.word(OPERATORS);
+        let suffix = self.rng.word(SUFFIXES);
         let (s1, s2, s3) = (self.space(), self.space(), self.space());
         let head = format!("{s1}{{{l}}}{s2}{op}{suffix}{s3}{{{r}}}");
         let tail = self.tail(depth);
@@ -219,7 +199,7 @@ impl Gen<'_> {
 
     fn soup(&mut self) -> String {
         (0..1 + self.rng.below(6))
-            .map(|_| self.rng.pick(SOUP))
+            .map(|_| self.rng.word(SOUP))
             .collect()
     }
 
@@ -231,7 +211,7 @@ impl Gen<'_> {
             let part = match (depth, self.rng.below(10)) {
                 (0, _) | (_, 0) => self
                     .rng
-                    .pick(&["x", "0", "01", "a b", "", "$$", "10"])
+                    .word(&["x", "0", "01", "a b", "", "$$", "10"])
                     .to_string(),
                 (_, 1..=3) => self.relational(depth - 1),
                 (_, 4..=7) => self.reference(depth - 1),
@@ -256,7 +236,7 @@ impl Gen<'_> {
                 continue;
             }
             let value = match self.rng.below(4) {
-                0 => self.rng.pick(OPERANDS).to_string(),
+                0 => self.rng.word(OPERANDS).to_string(),
                 1 => format!("${}", self.name()),
                 _ => self.expr(2),
             };

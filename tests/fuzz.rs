@@ -45,6 +45,8 @@
 
 mod builtins;
 use builtins::braced_builtins;
+mod splitmix;
+use splitmix::Rng;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -68,45 +70,6 @@ const POSTCONF: &str = "/usr/sbin/postconf";
 /// Debian's stock master.cf as the package ships it (the host's
 /// /etc/postfix/master.cf may have been edited).
 const STOCK_MASTER_CF: &str = "/usr/share/postfix/master.cf.dist";
-
-// ---------------------------------------------------------------------------
-// PRNG: splitmix64, small and good enough for input generation.
-// ---------------------------------------------------------------------------
-
-#[derive(Clone)]
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed ^ 0x9e37_79b9_7f4a_7c15)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    /// Uniform in 0..n (n > 0).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    /// True with probability 1/n.
-    fn one_in(&mut self, n: usize) -> bool {
-        self.below(n) == 0
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-    fn bytes(&mut self, items: &[&'static [u8]]) -> &'static [u8] {
-        items[self.below(items.len())]
-    }
-    /// Small numbers more often than large ones: 0..max.
-    fn small(&mut self, max: usize) -> usize {
-        let bits = self.below(usize::BITS as usize - max.leading_zeros() as usize + 1);
-        self.below((1usize << bits).min(max).max(1))
-    }
-}
 
 // ---------------------------------------------------------------------------
 // Cases, findings
