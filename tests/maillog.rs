@@ -63,12 +63,15 @@ fn postlog_settings_are_exported_to_commands() {
 }
 
 /// postlogd answering: the file is not opened at start-up (3.10 and later
-/// connect first), and nothing is logged.
+/// connect first), and nothing is logged.  The socket is the test's own: a
+/// postlog socket the host's Postfix left in /var/spool (seen through the
+/// copy-on-write root) is removed first.
 #[test]
 fn maillog_file_is_not_opened_when_postlogd_answers() {
     with_maillog_file("/var/log/postmulti-test.log")
         .setup(
             "mkdir -p /var/spool/postfix/public\n\
+             rm -f /var/spool/postfix/public/postlog\n\
              python3 -c 'import socket,time,os\n\
              s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n\
              s.bind(\"/var/spool/postfix/public/postlog\")\n\
