@@ -169,7 +169,7 @@ fn compare(left: &[u8], right: &[u8]) -> Result<Ordering, BadConversion> {
 
 /// C's strtol(s, &end, 10): the value (None on overflow, as ERANGE) and
 /// where the number ends (0 when nothing was converted).
-fn strtol(s: &[u8]) -> (Option<i64>, usize) {
+pub(crate) fn strtol(s: &[u8]) -> (Option<i64>, usize) {
     let mut i = s.iter().position(|&b| !is_space(b)).unwrap_or(s.len());
     let negative = s.get(i) == Some(&b'-');
     if matches!(s.get(i), Some(b'+' | b'-')) {
@@ -195,7 +195,7 @@ fn strtol(s: &[u8]) -> (Option<i64>, usize) {
 
 /// compat_level_from_string: `major[.minor[.patch]]` as one comparable
 /// number, or the warning Postfix prints.
-fn compat_level_from_string(text: &[u8]) -> Result<i64, Vec<u8>> {
+pub(crate) fn compat_level_from_string(text: &[u8]) -> Result<i64, Vec<u8>> {
     const MAJOR_SHIFT: u32 = 20;
     let bad = || bfmt("malformed compatibility level syntax: \"%s\"", &[text]);
     let mut result = 0i64;

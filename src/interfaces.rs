@@ -172,7 +172,7 @@ fn own_inet_addr_list(
 /// leading zeros, or an IPv6 address that is neither link-local (its scope
 /// matters) nor IPv4-mapped.  None for anything else, host names included:
 /// those are resolved by postconf itself.
-fn numeric_address(host: &[u8]) -> Option<IpAddr> {
+pub(crate) fn numeric_address(host: &[u8]) -> Option<IpAddr> {
     let host = match host {
         [b'[', inner @ .., b']'] => inner,
         _ => host,
@@ -191,7 +191,7 @@ fn numeric_address(host: &[u8]) -> Option<IpAddr> {
 /// The addresses of the interfaces that are up, as inet_addr_local() finds
 /// them with getifaddrs(3): IPv4 and IPv6, the unspecified ones left out.
 /// Read once per run (postconf reads them once per process).
-fn local_addresses() -> &'static [IpAddr] {
+pub(crate) fn local_addresses() -> &'static [IpAddr] {
     static LOCAL: OnceLock<Vec<IpAddr>> = OnceLock::new();
     LOCAL.get_or_init(getifaddrs_up)
 }

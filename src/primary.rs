@@ -6,6 +6,9 @@
 //! * main.cf is read once per run as far as anyone can see: the life-cycle
 //!   commands read it again under the lock, but its warnings are printed
 //!   only once (`main_cf_warnings_once`).
+//! * The global parameters are checked as mail_params_init() checks them
+//!   (src/mail_params.rs; tests/mail_params.rs), before the maillog_file
+//!   prefix check.
 //! * Values are expanded recursively (src/expand.rs); `$process_name` and
 //!   `$process_id` are empty, as upstream sets them only after main.cf is
 //!   processed (`process_name_and_id_are_empty`).
@@ -31,6 +34,7 @@ use std::sync::Mutex;
 
 use crate::defaults::{self, builtin_default, default_str, Source};
 use crate::expand::{expand, ExpandError, Lookup, Resolver};
+use crate::mail_params;
 use crate::maincf::{InstanceResolver, MainCf};
 use crate::msg::{self, bfmt, Fatal, Result};
 
@@ -84,6 +88,7 @@ impl Primary {
             control_cmds: Vec::new(),
             smtputf8: true,
         };
+        mail_params::check_first(&p)?;
         p.set_facility()?;
         p.command_dir = p.param("command_directory")?;
         // The built-in parameter table and defaults of the installed Postfix
@@ -96,6 +101,7 @@ impl Primary {
         ) {
             p.set_facility()?;
         }
+        mail_params::check_rest(&p)?;
         p.configure_logging()?;
         p.daemon_dir = p.param("daemon_directory")?;
         p.queue_dir = p.param("queue_directory")?;
@@ -203,7 +209,7 @@ impl Primary {
 
     /// myhostname: main.cf's, else the host name with `.$mydomain` (main.cf's
     /// mydomain) or `.localdomain` when it has no dot (check_myhostname).
-    fn myhostname(&self) -> Result<Vec<u8>> {
+    pub(crate) fn myhostname(&self) -> Result<Vec<u8>> {
         if self.main_cf.get(b"myhostname").is_some() {
             return self.param("myhostname");
         }

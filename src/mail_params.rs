@@ -1,0 +1,688 @@
+//! mail_params_init()'s checks of the primary's main.cf: every upstream
+//! command, postmulti included, dies on a main.cf that sets one of Postfix's
+//! global parameters to a value it cannot use, before it does anything.
+//!
+//! The parameters and their limits are those of mail_params_init()'s tables,
+//! found by setting every parameter `postconf -d` knows to bad values in
+//! Postfix 3.7, 3.10 and 3.11 (tests/mail_params.rs pins them side by
+//! side); a parameter the installed Postfix does not know is not checked,
+//! so 3.10's additions are checked only where it has them.  The checks run in upstream's order, each on the expanded
+//! value; a parameter main.cf leaves unset takes a built-in default, which
+//! passes them (the users and groups and the host names are looked up
+//! whether set or not):
+//!
+//! * compatibility_level: `malformed compatibility level syntax: "VALUE"`.
+//! * Strings with a minimum length (`FIRST_STRINGS` before
+//!   syslog_facility is checked, `OTHER_STRINGS` after the host names):
+//!   `bad string length N < MIN: NAME = VALUE` (or `> MAX`).
+//! * Booleans (`FIRST_BOOLEANS`, `BOOLEANS`): yes or no in any case,
+//!   else `bad boolean configuration: NAME = VALUE`.
+//! * inet_protocols, words of `all`, `ipv4` and `ipv6` (inet_proto_init):
+//!   `unknown inet_protocols value "WORD" in "VALUE"`.
+//! * myhostname and mydomain (main.cf's, else computed from the kernel's
+//!   host name), valid_hostname(): its warning, then `file DIR/main.cf:
+//!   parameter NAME: bad parameter value: VALUE`.
+//! * Integers (`INTEGERS`, `LONGS`), strtol() of the whole value: `bad
+//!   numerical configuration: NAME = VALUE`, then `invalid NAME parameter
+//!   value N < MIN`.
+//! * Times (`TIMES`), conv_time() with the unit `s` by default: `parameter
+//!   NAME: bad time value or unit: VALUE`, then `invalid NAME: N (min
+//!   MIN)` or `(max MAX)`.
+//! * default_privs, mail_owner and setgid_group (check_default_privs,
+//!   check_mail_owner, check_sgid_group, check_overlap): unknown, root,
+//!   sharing an ID, in Postfix 3.10's words where 3.7's differ (`user U has
+//!   the same user ID N as user V`, 3.7: `user U has same user ID as V`).
+//! * inet_interfaces: each address must be one of this host's
+//!   (own_inet_addr_list()): `config variable inet_interfaces: host not
+//!   found: NAME`, `parameter inet_interfaces: no local interface found for
+//!   ADDR`.
+//! * myhostname and relayhost not the same (case ignored); myorigin one
+//!   value; default_verp_delimiters both in verp_delimiter_filter.
+//!
+//! Not mirrored: the default of mynetworks (computed only when main.cf
+//! leaves it unset, which Debian's main.cf does not) and the warnings of
+//! known_tcp_ports.
+
+use std::net::{IpAddr, ToSocketAddrs};
+
+use crate::bytes::{is_white_space, yes_no};
+use crate::defaults::{builtin_default, default_of, is_builtin};
+use crate::expand::{compat_level_from_string, strtol};
+use crate::hostname::valid_hostname;
+use crate::interfaces::{local_addresses, numeric_address};
+use crate::msg::{self, bfmt, Fatal, Result};
+use crate::primary::Primary;
+
+/// Strings read before syslog_facility is checked, with their minimum length.
+const FIRST_STRINGS: &[(&str, usize)] = &[
+    ("mail_version", 1),
+    ("syslog_facility", 1),
+    ("maillog_file_prefixes", 1),
+    ("maillog_file_compressor", 1),
+    ("maillog_file_rotate_suffix", 1),
+    ("postlog_service_name", 1),
+    ("maillog_file_permissions", 1),
+];
+
+/// Booleans read right after syslog_facility (first_bool_defaults, first_nbool_defaults).
+const FIRST_BOOLEANS: &[&str] = &[
+    "daemon_table_open_error_is_fatal",
+    "dns_ncache_ttl_fix_enable",
+    "smtputf8_enable",
+    "enable_idna2003_compatibility",
+    "respectful_logging",
+];
+
+/// Strings read after the host names, with their minimum and maximum
+/// length (0: none).
+const OTHER_STRINGS: &[(&str, usize, usize)] = &[
+    ("mail_name", 1, 0),
+    ("syslog_name", 1, 0),
+    ("mail_owner", 1, 0),
+    ("setgid_group", 1, 0),
+    ("myorigin", 1, 0),
+    ("daemon_directory", 1, 0),
+    ("data_directory", 1, 0),
+    ("command_directory", 1, 0),
+    ("meta_directory", 1, 0),
+    ("queue_directory", 1, 0),
+    ("shlib_directory", 1, 0),
+    ("process_id_directory", 1, 0),
+    ("double_bounce_sender", 1, 0),
+    ("default_privs", 1, 0),
+    ("mail_release_date", 1, 0),
+    ("default_database_type", 1, 0),
+    ("hash_queue_names", 1, 0),
+    ("mynetworks_style", 1, 0),
+    ("default_verp_delimiters", 2, 2),
+    ("verp_delimiter_filter", 1, 0),
+    ("bounce_service_name", 1, 0),
+    ("cleanup_service_name", 1, 0),
+    ("defer_service_name", 1, 0),
+    ("pickup_service_name", 1, 0),
+    ("queue_service_name", 1, 0),
+    ("rewrite_service_name", 1, 0),
+    ("showq_service_name", 1, 0),
+    ("error_service_name", 1, 0),
+    ("flush_service_name", 1, 0),
+    ("address_verify_service_name", 1, 0),
+    ("trace_service_name", 1, 0),
+    ("proxymap_service_name", 1, 0),
+    ("proxywrite_service_name", 1, 0),
+    ("smtputf8_autodetect_classes", 1, 0),
+    ("info_log_address_format", 1, 0),
+];
+
+/// int parameters with their minimum and maximum (0: none).
+const INTEGERS: &[(&str, i64, i64)] = &[
+    ("default_process_limit", 1, 0),
+    ("max_use", 1, 0),
+    ("dont_remove", 0, 0),
+    ("line_length_limit", 512, 0),
+    ("hash_queue_depth", 1, 0),
+    ("fork_attempts", 1, 0),
+    ("deliver_lock_attempts", 1, 0),
+    ("debug_peer_level", 1, 0),
+    ("fault_injection_code", 0, 0),
+    ("berkeley_db_create_buffer_size", 1, 0),
+    ("berkeley_db_read_buffer_size", 1, 0),
+    ("header_size_limit", 1, 0),
+    ("header_address_token_limit", 1, 0),
+    ("mime_nesting_limit", 1, 0),
+    ("mime_boundary_length_limit", 1, 0),
+    ("delay_logging_resolution_limit", 0, 6),
+    ("tcp_windowsize", 0, 0),
+    ("socketmap_max_reply_size", 1, 0),
+];
+
+/// long parameters with their minimum (0: none).
+const LONGS: &[(&str, i64)] = &[("message_size_limit", 0), ("lmdb_map_size", 1)];
+
+/// Booleans read after the numbers' tables (bool_defaults).
+const BOOLEANS: &[&str] = &[
+    "disable_dns_lookups",
+    "soft_bounce",
+    "owner_request_special",
+    "strict_8bitmime",
+    "strict_7bit_headers",
+    "strict_8bitmime_body",
+    "strict_mime_encoding_domain",
+    "disable_mime_input_processing",
+    "disable_mime_output_conversion",
+    "address_verify_negative_cache",
+    "backwards_bounce_logfile_compatibility",
+    "helpful_warnings",
+    "send_cyrus_sasl_authzid",
+    "multi_instance_enable",
+    "enable_long_queue_ids",
+    "strict_smtputf8",
+    "enable_original_recipient",
+    "tls_required_enable",
+];
+
+/// Time parameters (default unit: seconds) with their minimum and maximum
+/// in seconds (0: none).
+const TIMES: &[(&str, i64, i64)] = &[
+    ("application_event_drain_time", 1, 0),
+    ("max_idle", 1, 0),
+    ("ipc_timeout", 1, 0),
+    ("ipc_idle", 1, 0),
+    ("ipc_ttl", 1, 0),
+    ("trigger_timeout", 1, 0),
+    ("fork_delay", 1, 0),
+    ("deliver_lock_delay", 1, 0),
+    ("stale_lock_time", 1, 0),
+    ("daemon_timeout", 1, 0),
+    ("in_flow_delay", 0, 10),
+];
+
+/// The checks mail_params_init() makes before it checks syslog_facility.
+pub fn check_first(p: &Primary) -> Result<()> {
+    if let Some(level) = set(p, "compatibility_level")? {
+        compat_level_from_string(&level).map_err(Fatal)?;
+    }
+    for &(name, min) in FIRST_STRINGS {
+        string_length(p, name, min, 0)?;
+    }
+    Ok(())
+}
+
+/// The checks mail_params_init() makes after syslog_facility, in its order
+/// (the first ones again: the installed Postfix's parameter table, now in
+/// use, may know more names than the one recorded at build time).
+pub fn check_rest(p: &Primary) -> Result<()> {
+    check_first(p)?;
+    booleans(p, FIRST_BOOLEANS)?;
+    let families = inet_proto_init(p)?;
+    if p.main_cf.get(b"myhostname").is_none() {
+        kernel_host_name()?;
+    }
+    let myhostname = host_name(p, "myhostname", p.myhostname()?)?;
+    let mydomain = match p.main_cf.get(b"mydomain") {
+        Some(_) => p.param("mydomain")?,
+        None => match myhostname.iter().position(|&b| b == b'.') {
+            Some(dot) => myhostname[dot + 1..].to_vec(),
+            None => b"localdomain".to_vec(),
+        },
+    };
+    host_name(p, "mydomain", mydomain)?;
+    for &(name, min, max) in OTHER_STRINGS {
+        string_length(p, name, min, max)?;
+    }
+    for &(name, min, max) in INTEGERS {
+        integer(p, name, min, max, i64::from(i32::MIN)..=i64::from(i32::MAX))?;
+    }
+    for &(name, min) in LONGS {
+        integer(p, name, min, 0, i64::MIN..=i64::MAX)?;
+    }
+    booleans(p, BOOLEANS)?;
+    for &(name, min, max) in TIMES {
+        time(p, name, min, max)?;
+    }
+    users_and_groups(p)?;
+    own_inet_addr_list(p, families)?;
+    let relayhost = value(p, "relayhost")?.unwrap_or_default();
+    if myhostname.eq_ignore_ascii_case(&relayhost) {
+        return Err(Fatal(bfmt(
+            "myhostname and relayhost parameter settings must not be identical: %s",
+            &[&myhostname],
+        )));
+    }
+    if let Some(myorigin) = set(p, "myorigin")? {
+        if myorigin.iter().any(|&b| b == b',' || is_white_space(b)) {
+            return Err(Fatal(bfmt(
+                "myorigin parameter setting must not contain multiple values: %s",
+                &[&myorigin],
+            )));
+        }
+    }
+    verp_delims_verify(p)
+}
+
+/// The expanded value of a parameter main.cf sets; None when it is unset
+/// or not one of the installed Postfix's (maillog_file_permissions,
+/// socketmap_max_reply_size and tls_required_enable are 3.10's).
+fn set(p: &Primary, name: &str) -> Result<Option<Vec<u8>>> {
+    match p.main_cf.get(name.as_bytes()) {
+        Some(_) if is_builtin(name.as_bytes()) => p.param(name).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// The value of a parameter: main.cf's, expanded, else its built-in
+/// default when that is literal text; None when it is neither.
+fn value(p: &Primary, name: &str) -> Result<Option<Vec<u8>>> {
+    if p.main_cf.get(name.as_bytes()).is_some() {
+        return p.param(name).map(Some);
+    }
+    let default = builtin_default(name.as_bytes()).or_else(|| default_of(name.as_bytes()));
+    Ok(default
+        .filter(|d| !d.contains('$'))
+        .map(|d| d.as_bytes().to_vec()))
+}
+
+/// get_mail_conf_str()'s length limits (0: none).
+fn string_length(p: &Primary, name: &str, min: usize, max: usize) -> Result<()> {
+    let Some(value) = set(p, name)? else {
+        return Ok(());
+    };
+    let len = value.len();
+    let (op, limit) = match () {
+        _ if min > 0 && len < min => ("<", min),
+        _ if max > 0 && len > max => (">", max),
+        _ => return Ok(()),
+    };
+    let head = format!("bad string length {len} {op} {limit}: {name} = ");
+    Err(cat(&[head.as_bytes(), &value]))
+}
+
+/// get_mail_conf_bool() and get_mail_conf_nbool(): yes or no.
+fn booleans(p: &Primary, names: &[&str]) -> Result<()> {
+    for &name in names {
+        if let Some(value) = set(p, name)? {
+            if yes_no(&value).is_none() {
+                return Err(Fatal(bfmt(
+                    "bad boolean configuration: %s = %s",
+                    &[name.as_bytes(), &value],
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// get_mail_conf_int() and get_mail_conf_long(): strtol() of the whole
+/// value within the C type's `range`, then the limits (0: none).
+fn integer(
+    p: &Primary,
+    name: &str,
+    min: i64,
+    max: i64,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<()> {
+    let Some(value) = set(p, name)? else {
+        return Ok(());
+    };
+    let (number, end) = strtol(&value);
+    let number = number.filter(|n| !value.is_empty() && end == value.len() && range.contains(n));
+    let Some(n) = number else {
+        return Err(Fatal(bfmt(
+            "bad numerical configuration: %s = %s",
+            &[name.as_bytes(), &value],
+        )));
+    };
+    let (op, limit) = match () {
+        _ if min != 0 && n < min => ("<", min),
+        _ if max != 0 && n > max => (">", max),
+        _ => return Ok(()),
+    };
+    Err(Fatal(
+        format!("invalid {name} parameter value {n} {op} {limit}").into_bytes(),
+    ))
+}
+
+/// get_mail_conf_time() with conv_time(): a number and at most one unit
+/// letter (w, d, h, m, s; seconds by default), then the limits (0: none).
+fn time(p: &Primary, name: &str, min: i64, max: i64) -> Result<()> {
+    let Some(value) = set(p, name)? else {
+        return Ok(());
+    };
+    let Some(seconds) = conv_time(&value) else {
+        let head = format!("parameter {name}: bad time value or unit: ");
+        return Err(cat(&[head.as_bytes(), &value]));
+    };
+    let (what, limit) = match () {
+        _ if min != 0 && seconds < min => ("min", min),
+        _ if max != 0 && seconds > max => ("max", max),
+        _ => return Ok(()),
+    };
+    Err(Fatal(
+        format!("invalid {name}: {seconds} ({what} {limit})").into_bytes(),
+    ))
+}
+
+/// conv_time(value, &seconds, 's'): None where Postfix refuses the value.
+fn conv_time(value: &[u8]) -> Option<i64> {
+    let (number, end) = strtol(value);
+    let n = number.filter(|n| !value.is_empty() && (0..=i64::from(i32::MAX)).contains(n))?;
+    let unit = match &value[end..] {
+        [] => b's',
+        [unit] => *unit,
+        _ => return None,
+    };
+    let scale: i64 = match unit {
+        b'w' => 7 * 24 * 3600,
+        b'd' => 24 * 3600,
+        b'h' => 3600,
+        b'm' => 60,
+        b's' => return Some(n),
+        _ => return None,
+    };
+    (n < i64::from(i32::MAX) / scale).then_some(n * scale)
+}
+
+/// inet_proto_init(): the families inet_protocols enables, (IPv4, IPv6).
+fn inet_proto_init(p: &Primary) -> Result<(bool, bool)> {
+    let Some(value) = value(p, "inet_protocols")? else {
+        return Ok((true, true));
+    };
+    let (mut v4, mut v6) = (false, false);
+    for word in value
+        .split(|&b| b == b',' || is_white_space(b))
+        .filter(|w| !w.is_empty())
+    {
+        match word {
+            b"all" => (v4, v6) = (true, true),
+            b"ipv4" => v4 = true,
+            b"ipv6" => v6 = true,
+            _ => {
+                return Err(Fatal(bfmt(
+                    "unknown inet_protocols value \"%s\" in \"%s\"",
+                    &[word, &value],
+                )))
+            }
+        }
+    }
+    Ok((v4, v6))
+}
+
+/// The minimum length and valid_hostname() of myhostname or mydomain.
+fn host_name(p: &Primary, name: &str, value: Vec<u8>) -> Result<Vec<u8>> {
+    string_length(p, name, 1, 0)?;
+    if let Err(why) = valid_hostname(&value) {
+        msg::warn(format!("valid_hostname: {why}").as_bytes());
+        let what = format!("/main.cf: parameter {name}: bad parameter value: ");
+        return Err(cat(&[b"file ", &p.config_dir, what.as_bytes(), &value]));
+    }
+    Ok(value)
+}
+
+/// get_hostname(): the kernel's host name must be one Postfix can use.
+fn kernel_host_name() -> Result<()> {
+    let name = nix::unistd::gethostname()
+        .map(crate::bytes::from_os)
+        .unwrap_or_default();
+    match valid_hostname(&name) {
+        Ok(()) => Ok(()),
+        Err(why) => {
+            msg::warn(format!("valid_hostname: {why}").as_bytes());
+            Err(Fatal::new("unable to use my own hostname"))
+        }
+    }
+}
+
+/// A user's or group's IDs, as getpwnam() finds them.
+struct Ids {
+    uid: u32,
+    gid: u32,
+}
+
+/// A fatal error whose text is these pieces, one after the other.
+fn cat(parts: &[&[u8]]) -> Fatal {
+    Fatal(parts.concat())
+}
+
+/// check_default_privs(), check_mail_owner(), check_sgid_group() and
+/// check_overlap().
+fn users_and_groups(p: &Primary) -> Result<()> {
+    let (Some(privs_name), Some(owner_name), Some(group_name)) = (
+        value(p, "default_privs")?,
+        value(p, "mail_owner")?,
+        value(p, "setgid_group")?,
+    ) else {
+        return Ok(());
+    };
+    let file: &[u8] = &[b"file ", p.config_dir.as_slice(), b"/main.cf: "].concat();
+    let privs = user(file, "default_privs", &privs_name)?;
+    let owner = user(file, "mail_owner", &owner_name)?;
+    if let Ok(Some(first)) = nix::unistd::User::from_uid(owner.uid.into()) {
+        if first.name.as_bytes() != c_text(&owner_name) {
+            return Err(cat(&[
+                file,
+                b"parameter mail_owner: user ",
+                &owner_name,
+                b" has the same user ID ",
+                &id(owner.uid),
+                b" as user ",
+                first.name.as_bytes(),
+            ]));
+        }
+    }
+    let sgid = sgid_group(file, &group_name)?;
+    check_overlap(
+        file,
+        (&privs_name, &privs),
+        (&owner_name, &owner),
+        (&group_name, sgid),
+    )
+}
+
+/// A user or group ID as Postfix prints it (%ld).
+fn id(n: u32) -> Vec<u8> {
+    n.to_string().into_bytes()
+}
+
+/// check_sgid_group(): the group exists, is not root's, and is the first
+/// with its ID; its ID.
+fn sgid_group(file: &[u8], name: &[u8]) -> Result<u32> {
+    let about: &[u8] = &[file, b"parameter setgid_group: "].concat();
+    let Some(group) = group_by_name(name) else {
+        return Err(cat(&[about, b"unknown group name: ", name]));
+    };
+    let sgid = group.gid.as_raw();
+    if sgid == 0 {
+        return Err(cat(&[about, b"group ", name, b" has privileged group ID"]));
+    }
+    if let Ok(Some(first)) = nix::unistd::Group::from_gid(group.gid) {
+        if first.name.as_bytes() != c_text(name) {
+            return Err(cat(&[
+                about,
+                b"group ",
+                name,
+                b" has the same group ID ",
+                &id(sgid),
+                b" as group ",
+                first.name.as_bytes(),
+            ]));
+        }
+    }
+    Ok(sgid)
+}
+
+/// check_overlap(): default_privs, mail_owner and setgid_group share no
+/// user or group.
+fn check_overlap(
+    file: &[u8],
+    (privs_name, privs): (&[u8], &Ids),
+    (owner_name, owner): (&[u8], &Ids),
+    (group_name, sgid): (&[u8], u32),
+) -> Result<()> {
+    let users: &[u8] = &[
+        b"parameters default_privs and mail_owner: users ".as_slice(),
+        privs_name,
+        b" and ",
+        owner_name,
+    ]
+    .concat();
+    let user_and_group = |params: &[u8], user: &[u8], gid: u32| {
+        cat(&[
+            file,
+            b"parameters ",
+            params,
+            b" and setgid_group: user ",
+            user,
+            b" and group ",
+            group_name,
+            b" have the same group ID: ",
+            &id(gid),
+        ])
+    };
+    if privs_name == owner_name {
+        Err(cat(&[
+            file,
+            b"parameters default_privs and mail_owner specify the same user ",
+            privs_name,
+        ]))
+    } else if privs.uid == owner.uid {
+        Err(cat(&[
+            file,
+            users,
+            b" have the same user ID: ",
+            &id(owner.uid),
+        ]))
+    } else if privs.gid == owner.gid {
+        Err(cat(&[
+            file,
+            users,
+            b" have the same group ID: ",
+            &id(owner.gid),
+        ]))
+    } else if privs.gid == sgid {
+        Err(user_and_group(b"default_privs", privs_name, sgid))
+    } else if owner.gid == sgid {
+        Err(user_and_group(b"mail_owner", owner_name, sgid))
+    } else {
+        Ok(())
+    }
+}
+
+/// getpwnam() of a user that must exist and not have root's user or group
+/// ID (the `param` it is the value of names it in the error).
+fn user(file: &[u8], param: &str, name: &[u8]) -> Result<Ids> {
+    let about: &[u8] = &[file, b"parameter ", param.as_bytes(), b": "].concat();
+    let found = std::str::from_utf8(c_text(name))
+        .ok()
+        .and_then(|n| nix::unistd::User::from_name(n).ok().flatten());
+    let Some(u) = found else {
+        return Err(cat(&[about, b"unknown user name value: ", name]));
+    };
+    let ids = Ids {
+        uid: u.uid.as_raw(),
+        gid: u.gid.as_raw(),
+    };
+    if ids.uid == 0 {
+        return Err(cat(&[about, b"user ", name, b" has privileged user ID"]));
+    }
+    if ids.gid == 0 {
+        return Err(cat(&[about, b"user ", name, b" has privileged group ID"]));
+    }
+    Ok(ids)
+}
+
+/// getgrnam() of a group name.
+fn group_by_name(name: &[u8]) -> Option<nix::unistd::Group> {
+    let name = std::str::from_utf8(c_text(name)).ok()?;
+    nix::unistd::Group::from_name(name).ok().flatten()
+}
+
+/// A value as the C string the library functions see (up to a NUL byte).
+fn c_text(value: &[u8]) -> &[u8] {
+    crate::bytes::up_to_nul(value)
+}
+
+/// own_inet_addr_list(): every element of inet_interfaces (other than
+/// `all` and `loopback-only`) must resolve, in an enabled family, to
+/// addresses of this host's interfaces that are up.
+fn own_inet_addr_list(p: &Primary, (v4, v6): (bool, bool)) -> Result<()> {
+    let Some(value) = value(p, "inet_interfaces")? else {
+        return Ok(());
+    };
+    if value == b"all" || value == b"loopback-only" {
+        return Ok(());
+    }
+    let enabled = |a: &IpAddr| if a.is_ipv4() { v4 } else { v6 };
+    for host in value
+        .split(|&b| b == b',' || is_white_space(b))
+        .filter(|h| !h.is_empty())
+    {
+        let addresses: Vec<IpAddr> = match numeric_address(host) {
+            Some(a) => vec![a],
+            None => resolve(host),
+        };
+        let addresses: Vec<IpAddr> = addresses.into_iter().filter(enabled).collect();
+        if addresses.is_empty() {
+            return Err(Fatal(bfmt(
+                "config variable inet_interfaces: host not found: %s",
+                &[host],
+            )));
+        }
+        if let Some(a) = addresses.iter().find(|a| !local_addresses().contains(a)) {
+            return Err(Fatal(
+                format!("parameter inet_interfaces: no local interface found for {a}").into_bytes(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// getaddrinfo(3) of an element of inet_interfaces, `[...]` stripped.
+fn resolve(host: &[u8]) -> Vec<IpAddr> {
+    let host = match host {
+        [b'[', inner @ .., b']'] => inner,
+        _ => host,
+    };
+    let Ok(name) = std::str::from_utf8(host) else {
+        return Vec::new();
+    };
+    match (name, 0u16).to_socket_addrs() {
+        Ok(found) => found.map(|s| s.ip()).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// verp_delims_verify(): both default_verp_delimiters characters are in
+/// verp_delimiter_filter.
+fn verp_delims_verify(p: &Primary) -> Result<()> {
+    let (Some(delims), Some(filter)) = (
+        value(p, "default_verp_delimiters")?,
+        value(p, "verp_delimiter_filter")?,
+    ) else {
+        return Ok(());
+    };
+    let why = match delims.as_slice() {
+        [first, _] if !filter.contains(first) => "bad first VERP delimiter character",
+        [_, second] if !filter.contains(second) => "bad second VERP delimiter character",
+        [_, _] => return Ok(()),
+        _ => "bad VERP delimiter character count",
+    };
+    Err(cat(&[
+        b"file ",
+        &p.config_dir,
+        b"/main.cf: parameters default_verp_delimiters and verp_delimiter_filter: ",
+        why.as_bytes(),
+    ]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conv_time_takes_one_unit_letter() {
+        let cases: &[(&[u8], Option<i64>)] = &[
+            (b"5", Some(5)),
+            (b"5s", Some(5)),
+            (b"2m", Some(120)),
+            (b"1h", Some(3600)),
+            (b"1d", Some(86400)),
+            (b"1w", Some(604800)),
+            (b"s", Some(0)),
+            (b"+3", Some(3)),
+            (b"", None),
+            (b"-1", None),
+            (b"5x", None),
+            (b"5ss", None),
+            (b"5S", None),
+            (b"99999999999999999999", None),
+            (b"4000w", None),
+        ];
+        for (value, seconds) in cases {
+            assert_eq!(
+                conv_time(value),
+                *seconds,
+                "{}",
+                String::from_utf8_lossy(value)
+            );
+        }
+    }
+}
