@@ -6,7 +6,7 @@
 //! found by setting every parameter `postconf -d` knows to bad values in
 //! Postfix 3.7, 3.10 and 3.11 (tests/mail_params.rs pins them side by
 //! side); a parameter the installed Postfix does not know is not checked,
-//! so 3.10's additions are checked only where it has them.  The checks run in upstream's order, each on the expanded
+//! so 3.10's and 3.11's additions are checked only where they exist.  The checks run in upstream's order, each on the expanded
 //! value; a parameter main.cf leaves unset takes a built-in default, which
 //! passes them (the users and groups and the host names are looked up
 //! whether set or not):
@@ -37,7 +37,8 @@
 //!   found: NAME`, `parameter inet_interfaces: no local interface found for
 //!   ADDR`.
 //! * myhostname and relayhost not the same (case ignored); myorigin one
-//!   value; default_verp_delimiters both in verp_delimiter_filter.
+//!   value; default_verp_delimiters both in verp_delimiter_filter;
+//!   non_bdb_migration_level a level 3.11 knows.
 //!
 //! Not mirrored: the default of mynetworks (computed only when main.cf
 //! leaves it unset, which Debian's main.cf does not) and the warnings of
@@ -60,8 +61,8 @@ const FIRST_STRINGS: &[(&str, usize)] = &[
     ("maillog_file_prefixes", 1),
     ("maillog_file_compressor", 1),
     ("maillog_file_rotate_suffix", 1),
-    ("postlog_service_name", 1),
     ("maillog_file_permissions", 1),
+    ("postlog_service_name", 1),
 ];
 
 /// Booleans read right after syslog_facility (first_bool_defaults, first_nbool_defaults).
@@ -71,6 +72,9 @@ const FIRST_BOOLEANS: &[&str] = &[
     "smtputf8_enable",
     "enable_idna2003_compatibility",
     "respectful_logging",
+    "tls_required_enable",
+    "requiretls_enable",
+    "non_bdb_migration_log_redirect",
 ];
 
 /// Strings read after the host names, with their minimum and maximum
@@ -92,6 +96,7 @@ const OTHER_STRINGS: &[(&str, usize, usize)] = &[
     ("default_privs", 1, 0),
     ("mail_release_date", 1, 0),
     ("default_database_type", 1, 0),
+    ("default_cache_db_type", 1, 0),
     ("hash_queue_names", 1, 0),
     ("mynetworks_style", 1, 0),
     ("default_verp_delimiters", 2, 2),
@@ -111,6 +116,7 @@ const OTHER_STRINGS: &[(&str, usize, usize)] = &[
     ("proxywrite_service_name", 1, 0),
     ("smtputf8_autodetect_classes", 1, 0),
     ("info_log_address_format", 1, 0),
+    ("non_bdb_migration_level", 1, 0),
 ];
 
 /// int parameters with their minimum and maximum (0: none).
@@ -157,7 +163,6 @@ const BOOLEANS: &[&str] = &[
     "enable_long_queue_ids",
     "strict_smtputf8",
     "enable_original_recipient",
-    "tls_required_enable",
 ];
 
 /// Time parameters (default unit: seconds) with their minimum and maximum
@@ -187,11 +192,8 @@ pub fn check_first(p: &Primary) -> Result<()> {
     Ok(())
 }
 
-/// The checks mail_params_init() makes after syslog_facility, in its order
-/// (the first ones again: the installed Postfix's parameter table, now in
-/// use, may know more names than the one recorded at build time).
+/// The checks mail_params_init() makes after syslog_facility, in its order.
 pub fn check_rest(p: &Primary) -> Result<()> {
-    check_first(p)?;
     booleans(p, FIRST_BOOLEANS)?;
     let families = inet_proto_init(p)?;
     if p.main_cf.get(b"myhostname").is_none() {
@@ -236,15 +238,37 @@ pub fn check_rest(p: &Primary) -> Result<()> {
             )));
         }
     }
-    verp_delims_verify(p)
+    verp_delims_verify(p)?;
+    non_bdb_migration_level(p)
+}
+
+/// non_bdb_migration_level (Postfix 3.11): `disable`, `enable-redirect` or
+/// `enable-reindex`, in any case.
+fn non_bdb_migration_level(p: &Primary) -> Result<()> {
+    let Some(level) = set(p, "non_bdb_migration_level")? else {
+        return Ok(());
+    };
+    let known = [&b"disable"[..], b"enable-redirect", b"enable-reindex"];
+    if known.iter().any(|k| level.eq_ignore_ascii_case(k)) {
+        return Ok(());
+    }
+    Err(cat(&[
+        b"invalid non-Berkeley-DB migration level: '",
+        &level,
+        b"'",
+    ]))
 }
 
 /// The expanded value of a parameter main.cf sets; None when it is unset
-/// or not one of the installed Postfix's (maillog_file_permissions,
-/// socketmap_max_reply_size and tls_required_enable are 3.10's).
+/// or not one of the installed Postfix's (socketmap_max_reply_size and
+/// tls_required_enable are 3.10's; default_cache_db_type,
+/// non_bdb_migration_level, non_bdb_migration_log_redirect and
+/// requiretls_enable 3.11's).  maillog_file_permissions (3.9) is always
+/// checked: this postmulti uses it whatever the release (src/primary.rs).
 fn set(p: &Primary, name: &str) -> Result<Option<Vec<u8>>> {
+    let known = is_builtin(name.as_bytes()) || name == "maillog_file_permissions";
     match p.main_cf.get(name.as_bytes()) {
-        Some(_) if is_builtin(name.as_bytes()) => p.param(name).map(Some),
+        Some(_) if known => p.param(name).map(Some),
         _ => Ok(None),
     }
 }

@@ -86,9 +86,13 @@ fn every_table_parameter_with_bad_values() {
         enable_original_recipient tls_required_enable application_event_drain_time \
         max_idle ipc_timeout ipc_idle ipc_ttl trigger_timeout fork_delay deliver_lock_delay \
         stale_lock_time daemon_timeout in_flow_delay inet_interfaces relayhost \
-        proxy_interfaces biff smtpd_recipient_limit bounce_queue_lifetime nosuch_parameter";
-    // 3.7 has no maillog_file_permissions; ours warns about a bad one
-    // there too, as 3.10 and later do (tests/maillog.rs).
+        proxy_interfaces biff smtpd_recipient_limit bounce_queue_lifetime nosuch_parameter \
+        default_cache_db_type non_bdb_migration_level non_bdb_migration_log_redirect \
+        requiretls_enable";
+    // 3.7 has no maillog_file_permissions; ours checks it there too, as
+    // 3.10 and later do (tests/maillog.rs).  Parameters of 3.10 and 3.11
+    // (tls_required_enable, non_bdb_migration_level, ...) are no one's
+    // business in an older release: both sides are quiet.
     let names = if reference_at_least(3, 10) {
         format!("{names} maillog_file_permissions")
     } else {
@@ -343,6 +347,23 @@ fn the_first_failing_check_in_upstream_order_wins() {
         &[],
         "invalid line_length_limit parameter value 1 < 512",
     );
+}
+
+/// Postfix 3.11's non_bdb_migration_level: one of three levels, in any case.
+#[test]
+fn non_bdb_migration_level_is_a_known_level() {
+    let c = primary("non_bdb_migration_level = ENABLE-REDIRECT\nx = bad")
+        .run_shell("postmulti -l; sed -i 's/^non_bdb_migration_level = .*/non_bdb_migration_level = $x/' /etc/postfix/main.cf; touch -d '-1 min' /etc/postfix/main.cf; postmulti -l");
+    c.assert_same();
+    if reference_at_least(3, 11) {
+        c.assert_status(1)
+            .assert_stdout(P)
+            .assert_stderr(fatal("invalid non-Berkeley-DB migration level: 'bad'"));
+    } else {
+        c.assert_status(0)
+            .assert_stdout(format!("{P}{P}"))
+            .assert_stderr("");
+    }
 }
 
 /// mail_params_init() comes before the maillog_file prefix check.
