@@ -12,20 +12,20 @@
 //! whether set or not):
 //!
 //! * compatibility_level: `malformed compatibility level syntax: "VALUE"`.
-//! * Strings with a minimum length (`FIRST_STRINGS` before
-//!   syslog_facility is checked, `OTHER_STRINGS` after the host names):
-//!   `bad string length N < MIN: NAME = VALUE` (or `> MAX`).
-//! * Booleans (`FIRST_BOOLEANS`, `BOOLEANS`): yes or no in any case,
-//!   else `bad boolean configuration: NAME = VALUE`.
+//! * Strings with a minimum length (`TABLE`'s `Str`, some before
+//!   syslog_facility is checked, the rest after the host names): `bad
+//!   string length N < MIN: NAME = VALUE` (or `> MAX`).
+//! * Booleans (`Bool`): yes or no in any case, else `bad boolean
+//!   configuration: NAME = VALUE`.
 //! * inet_protocols, words of `all`, `ipv4` and `ipv6` (inet_proto_init):
 //!   `unknown inet_protocols value "WORD" in "VALUE"`.
 //! * myhostname and mydomain (main.cf's, else computed from the kernel's
 //!   host name), valid_hostname(): its warning, then `file DIR/main.cf:
 //!   parameter NAME: bad parameter value: VALUE`.
-//! * Integers (`INTEGERS`, `LONGS`), strtol() of the whole value: `bad
+//! * Integers (`Int`, `Long`), strtol() of the whole value: `bad
 //!   numerical configuration: NAME = VALUE`, then `invalid NAME parameter
 //!   value N < MIN`.
-//! * Times (`TIMES`), conv_time() with the unit `s` by default: `parameter
+//! * Times (`Time`), conv_time() with the unit `s` by default: `parameter
 //!   NAME: bad time value or unit: VALUE`, then `invalid NAME: N (min
 //!   MIN)` or `(max MAX)`.
 //! * default_privs, mail_owner and setgid_group (check_default_privs,
@@ -54,131 +54,182 @@ use crate::interfaces::{local_addresses, numeric_address};
 use crate::msg::{self, bfmt, Fatal, Result};
 use crate::primary::Primary;
 
-/// Strings read before syslog_facility is checked, with their minimum length.
-const FIRST_STRINGS: &[(&str, usize)] = &[
-    ("mail_version", 1),
-    ("syslog_facility", 1),
-    ("maillog_file_prefixes", 1),
-    ("maillog_file_compressor", 1),
-    ("maillog_file_rotate_suffix", 1),
-    ("maillog_file_permissions", 1),
-    ("postlog_service_name", 1),
-];
+/// How mail_params_init() converts and checks a parameter of its tables:
+/// a string with a minimum and maximum length, a boolean, an int with a
+/// minimum and maximum, a long with a minimum, a time in seconds with a
+/// minimum and maximum (0: no limit).
+#[derive(Clone, Copy)]
+enum Kind {
+    Str(usize, usize),
+    Bool,
+    Int(i64, i64),
+    Long(i64),
+    Time(i64, i64),
+}
 
-/// Booleans read right after syslog_facility (first_bool_defaults, first_nbool_defaults).
-const FIRST_BOOLEANS: &[&str] = &[
-    "daemon_table_open_error_is_fatal",
-    "dns_ncache_ttl_fix_enable",
-    "smtputf8_enable",
-    "enable_idna2003_compatibility",
-    "respectful_logging",
-    "tls_required_enable",
-    "requiretls_enable",
-    "non_bdb_migration_log_redirect",
-];
+/// When mail_params_init() reads a table: before syslog_facility is
+/// checked (first_str_defaults), right after it (first_bool_defaults,
+/// first_nbool_defaults), or after the host names (the other tables).
+#[derive(Clone, Copy, PartialEq)]
+enum Stage {
+    Early,
+    AfterFacility,
+    Later,
+}
 
-/// Strings read after the host names, with their minimum and maximum
-/// length (0: none).
-const OTHER_STRINGS: &[(&str, usize, usize)] = &[
-    ("mail_name", 1, 0),
-    ("syslog_name", 1, 0),
-    ("mail_owner", 1, 0),
-    ("setgid_group", 1, 0),
-    ("myorigin", 1, 0),
-    ("daemon_directory", 1, 0),
-    ("data_directory", 1, 0),
-    ("command_directory", 1, 0),
-    ("meta_directory", 1, 0),
-    ("queue_directory", 1, 0),
-    ("shlib_directory", 1, 0),
-    ("process_id_directory", 1, 0),
-    ("double_bounce_sender", 1, 0),
-    ("default_privs", 1, 0),
-    ("mail_release_date", 1, 0),
-    ("default_database_type", 1, 0),
-    ("default_cache_db_type", 1, 0),
-    ("hash_queue_names", 1, 0),
-    ("mynetworks_style", 1, 0),
-    ("default_verp_delimiters", 2, 2),
-    ("verp_delimiter_filter", 1, 0),
-    ("bounce_service_name", 1, 0),
-    ("cleanup_service_name", 1, 0),
-    ("defer_service_name", 1, 0),
-    ("pickup_service_name", 1, 0),
-    ("queue_service_name", 1, 0),
-    ("rewrite_service_name", 1, 0),
-    ("showq_service_name", 1, 0),
-    ("error_service_name", 1, 0),
-    ("flush_service_name", 1, 0),
-    ("address_verify_service_name", 1, 0),
-    ("trace_service_name", 1, 0),
-    ("proxymap_service_name", 1, 0),
-    ("proxywrite_service_name", 1, 0),
-    ("smtputf8_autodetect_classes", 1, 0),
-    ("info_log_address_format", 1, 0),
-    ("non_bdb_migration_level", 1, 0),
-];
+use Kind::{Bool, Int, Long, Str, Time};
+use Stage::{AfterFacility, Early, Later};
 
-/// int parameters with their minimum and maximum (0: none).
-const INTEGERS: &[(&str, i64, i64)] = &[
-    ("default_process_limit", 1, 0),
-    ("max_use", 1, 0),
-    ("dont_remove", 0, 0),
-    ("line_length_limit", 512, 0),
-    ("hash_queue_depth", 1, 0),
-    ("fork_attempts", 1, 0),
-    ("deliver_lock_attempts", 1, 0),
-    ("debug_peer_level", 1, 0),
-    ("fault_injection_code", 0, 0),
-    ("berkeley_db_create_buffer_size", 1, 0),
-    ("berkeley_db_read_buffer_size", 1, 0),
-    ("header_size_limit", 1, 0),
-    ("header_address_token_limit", 1, 0),
-    ("mime_nesting_limit", 1, 0),
-    ("mime_boundary_length_limit", 1, 0),
-    ("delay_logging_resolution_limit", 0, 6),
-    ("tcp_windowsize", 0, 0),
-    ("socketmap_max_reply_size", 1, 0),
-];
-
-/// long parameters with their minimum (0: none).
-const LONGS: &[(&str, i64)] = &[("message_size_limit", 0), ("lmdb_map_size", 1)];
-
-/// Booleans read after the numbers' tables (bool_defaults).
-const BOOLEANS: &[&str] = &[
-    "disable_dns_lookups",
-    "soft_bounce",
-    "owner_request_special",
-    "strict_8bitmime",
-    "strict_7bit_headers",
-    "strict_8bitmime_body",
-    "strict_mime_encoding_domain",
-    "disable_mime_input_processing",
-    "disable_mime_output_conversion",
-    "address_verify_negative_cache",
-    "backwards_bounce_logfile_compatibility",
-    "helpful_warnings",
-    "send_cyrus_sasl_authzid",
-    "multi_instance_enable",
-    "enable_long_queue_ids",
-    "strict_smtputf8",
-    "enable_original_recipient",
-];
-
-/// Time parameters (default unit: seconds) with their minimum and maximum
-/// in seconds (0: none).
-const TIMES: &[(&str, i64, i64)] = &[
-    ("application_event_drain_time", 1, 0),
-    ("max_idle", 1, 0),
-    ("ipc_timeout", 1, 0),
-    ("ipc_idle", 1, 0),
-    ("ipc_ttl", 1, 0),
-    ("trigger_timeout", 1, 0),
-    ("fork_delay", 1, 0),
-    ("deliver_lock_delay", 1, 0),
-    ("stale_lock_time", 1, 0),
-    ("daemon_timeout", 1, 0),
-    ("in_flow_delay", 0, 10),
+/// mail_params_init()'s tables, in the order it reads them: runs of
+/// parameters read at the same stage and checked the same way.
+const TABLE: &[(Stage, Kind, &[&str])] = &[
+    (
+        Early,
+        Str(1, 0),
+        &[
+            "mail_version",
+            "syslog_facility",
+            "maillog_file_prefixes",
+            "maillog_file_compressor",
+            "maillog_file_rotate_suffix",
+            "maillog_file_permissions",
+            "postlog_service_name",
+        ],
+    ),
+    (
+        AfterFacility,
+        Bool,
+        &[
+            "daemon_table_open_error_is_fatal",
+            "dns_ncache_ttl_fix_enable",
+            "smtputf8_enable",
+            "enable_idna2003_compatibility",
+            "respectful_logging",
+            "tls_required_enable",
+            "requiretls_enable",
+            "non_bdb_migration_log_redirect",
+        ],
+    ),
+    (
+        Later,
+        Str(1, 0),
+        &[
+            "mail_name",
+            "syslog_name",
+            "mail_owner",
+            "setgid_group",
+            "myorigin",
+            "daemon_directory",
+            "data_directory",
+            "command_directory",
+            "meta_directory",
+            "queue_directory",
+            "shlib_directory",
+            "process_id_directory",
+            "double_bounce_sender",
+            "default_privs",
+            "mail_release_date",
+            "default_database_type",
+            "default_cache_db_type",
+            "hash_queue_names",
+            "mynetworks_style",
+        ],
+    ),
+    (Later, Str(2, 2), &["default_verp_delimiters"]),
+    (
+        Later,
+        Str(1, 0),
+        &[
+            "verp_delimiter_filter",
+            "bounce_service_name",
+            "cleanup_service_name",
+            "defer_service_name",
+            "pickup_service_name",
+            "queue_service_name",
+            "rewrite_service_name",
+            "showq_service_name",
+            "error_service_name",
+            "flush_service_name",
+            "address_verify_service_name",
+            "trace_service_name",
+            "proxymap_service_name",
+            "proxywrite_service_name",
+            "smtputf8_autodetect_classes",
+            "info_log_address_format",
+            "non_bdb_migration_level",
+        ],
+    ),
+    (Later, Int(1, 0), &["default_process_limit", "max_use"]),
+    (Later, Int(0, 0), &["dont_remove"]),
+    (Later, Int(512, 0), &["line_length_limit"]),
+    (
+        Later,
+        Int(1, 0),
+        &[
+            "hash_queue_depth",
+            "fork_attempts",
+            "deliver_lock_attempts",
+            "debug_peer_level",
+        ],
+    ),
+    (Later, Int(0, 0), &["fault_injection_code"]),
+    (
+        Later,
+        Int(1, 0),
+        &[
+            "berkeley_db_create_buffer_size",
+            "berkeley_db_read_buffer_size",
+            "header_size_limit",
+            "header_address_token_limit",
+            "mime_nesting_limit",
+            "mime_boundary_length_limit",
+        ],
+    ),
+    (Later, Int(0, 6), &["delay_logging_resolution_limit"]),
+    (Later, Int(0, 0), &["tcp_windowsize"]),
+    (Later, Int(1, 0), &["socketmap_max_reply_size"]),
+    (Later, Long(0), &["message_size_limit"]),
+    (Later, Long(1), &["lmdb_map_size"]),
+    (
+        Later,
+        Bool,
+        &[
+            "disable_dns_lookups",
+            "soft_bounce",
+            "owner_request_special",
+            "strict_8bitmime",
+            "strict_7bit_headers",
+            "strict_8bitmime_body",
+            "strict_mime_encoding_domain",
+            "disable_mime_input_processing",
+            "disable_mime_output_conversion",
+            "address_verify_negative_cache",
+            "backwards_bounce_logfile_compatibility",
+            "helpful_warnings",
+            "send_cyrus_sasl_authzid",
+            "multi_instance_enable",
+            "enable_long_queue_ids",
+            "strict_smtputf8",
+            "enable_original_recipient",
+        ],
+    ),
+    (
+        Later,
+        Time(1, 0),
+        &[
+            "application_event_drain_time",
+            "max_idle",
+            "ipc_timeout",
+            "ipc_idle",
+            "ipc_ttl",
+            "trigger_timeout",
+            "fork_delay",
+            "deliver_lock_delay",
+            "stale_lock_time",
+            "daemon_timeout",
+        ],
+    ),
+    (Later, Time(0, 10), &["in_flow_delay"]),
 ];
 
 /// The checks mail_params_init() makes before it checks syslog_facility.
@@ -186,15 +237,12 @@ pub fn check_first(p: &Primary) -> Result<()> {
     if let Some(level) = set(p, "compatibility_level")? {
         compat_level_from_string(&level).map_err(Fatal)?;
     }
-    for &(name, min) in FIRST_STRINGS {
-        string_length(p, name, min, 0)?;
-    }
-    Ok(())
+    check_table(p, Early)
 }
 
 /// The checks mail_params_init() makes after syslog_facility, in its order.
 pub fn check_rest(p: &Primary) -> Result<()> {
-    booleans(p, FIRST_BOOLEANS)?;
+    check_table(p, AfterFacility)?;
     let families = inet_proto_init(p)?;
     if p.main_cf.get(b"myhostname").is_none() {
         kernel_host_name()?;
@@ -208,19 +256,7 @@ pub fn check_rest(p: &Primary) -> Result<()> {
         },
     };
     host_name(p, "mydomain", mydomain)?;
-    for &(name, min, max) in OTHER_STRINGS {
-        string_length(p, name, min, max)?;
-    }
-    for &(name, min, max) in INTEGERS {
-        integer(p, name, min, max, i64::from(i32::MIN)..=i64::from(i32::MAX))?;
-    }
-    for &(name, min) in LONGS {
-        integer(p, name, min, 0, i64::MIN..=i64::MAX)?;
-    }
-    booleans(p, BOOLEANS)?;
-    for &(name, min, max) in TIMES {
-        time(p, name, min, max)?;
-    }
+    check_table(p, Later)?;
     users_and_groups(p)?;
     own_inet_addr_list(p, families)?;
     let relayhost = value(p, "relayhost")?.unwrap_or_default();
@@ -290,29 +326,52 @@ fn string_length(p: &Primary, name: &str, min: usize, max: usize) -> Result<()> 
     let Some(value) = set(p, name)? else {
         return Ok(());
     };
-    let len = value.len();
-    let (op, limit) = match () {
-        _ if min > 0 && len < min => ("<", min),
-        _ if max > 0 && len > max => (">", max),
-        _ => return Ok(()),
+    let len = value.len() as i64;
+    let Some((below, limit)) = beyond(len, min as i64, max as i64) else {
+        return Ok(());
     };
+    let op = if below { "<" } else { ">" };
     let head = format!("bad string length {len} {op} {limit}: {name} = ");
     Err(cat(&[head.as_bytes(), &value]))
 }
 
-/// get_mail_conf_bool() and get_mail_conf_nbool(): yes or no.
-fn booleans(p: &Primary, names: &[&str]) -> Result<()> {
-    for &name in names {
-        if let Some(value) = set(p, name)? {
-            if yes_no(&value).is_none() {
-                return Err(Fatal(bfmt(
-                    "bad boolean configuration: %s = %s",
-                    &[name.as_bytes(), &value],
-                )));
-            }
+/// The parameters of TABLE read at this stage, each as its kind says.
+fn check_table(p: &Primary, stage: Stage) -> Result<()> {
+    let int = i64::from(i32::MIN)..=i64::from(i32::MAX);
+    let names = TABLE.iter().filter(|(s, _, _)| *s == stage);
+    for (name, kind) in names.flat_map(|(_, kind, names)| names.iter().map(move |n| (*n, *kind))) {
+        match kind {
+            Str(min, max) => string_length(p, name, min, max)?,
+            Bool => boolean(p, name)?,
+            Int(min, max) => integer(p, name, min, max, int.clone())?,
+            Long(min) => integer(p, name, min, 0, i64::MIN..=i64::MAX)?,
+            Time(min, max) => time(p, name, min, max)?,
         }
     }
     Ok(())
+}
+
+/// The limit a value breaks, if any: (true, the minimum) below it, else
+/// (false, the maximum) above it; 0 is no limit.
+fn beyond(value: i64, min: i64, max: i64) -> Option<(bool, i64)> {
+    if min != 0 && value < min {
+        Some((true, min))
+    } else if max != 0 && value > max {
+        Some((false, max))
+    } else {
+        None
+    }
+}
+
+/// get_mail_conf_bool() and get_mail_conf_nbool(): yes or no.
+fn boolean(p: &Primary, name: &str) -> Result<()> {
+    match set(p, name)? {
+        Some(value) if yes_no(&value).is_none() => Err(Fatal(bfmt(
+            "bad boolean configuration: %s = %s",
+            &[name.as_bytes(), &value],
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// get_mail_conf_int() and get_mail_conf_long(): strtol() of the whole
@@ -335,14 +394,15 @@ fn integer(
             &[name.as_bytes(), &value],
         )));
     };
-    let (op, limit) = match () {
-        _ if min != 0 && n < min => ("<", min),
-        _ if max != 0 && n > max => (">", max),
-        _ => return Ok(()),
-    };
-    Err(Fatal(
-        format!("invalid {name} parameter value {n} {op} {limit}").into_bytes(),
-    ))
+    match beyond(n, min, max) {
+        Some((below, limit)) => {
+            let op = if below { "<" } else { ">" };
+            Err(Fatal::new(format!(
+                "invalid {name} parameter value {n} {op} {limit}"
+            )))
+        }
+        None => Ok(()),
+    }
 }
 
 /// get_mail_conf_time() with conv_time(): a number and at most one unit
@@ -355,14 +415,13 @@ fn time(p: &Primary, name: &str, min: i64, max: i64) -> Result<()> {
         let head = format!("parameter {name}: bad time value or unit: ");
         return Err(cat(&[head.as_bytes(), &value]));
     };
-    let (what, limit) = match () {
-        _ if min != 0 && seconds < min => ("min", min),
-        _ if max != 0 && seconds > max => ("max", max),
-        _ => return Ok(()),
+    let Some((below, limit)) = beyond(seconds, min, max) else {
+        return Ok(());
     };
-    Err(Fatal(
-        format!("invalid {name}: {seconds} ({what} {limit})").into_bytes(),
-    ))
+    let which = if below { "min" } else { "max" };
+    Err(Fatal::new(format!(
+        "invalid {name}: {seconds} ({which} {limit})"
+    )))
 }
 
 /// conv_time(value, &seconds, 's'): None where Postfix refuses the value.
@@ -521,53 +580,36 @@ fn check_overlap(
     (owner_name, owner): (&[u8], &Ids),
     (group_name, sgid): (&[u8], u32),
 ) -> Result<()> {
-    let users: &[u8] = &[
-        b"parameters default_privs and mail_owner: users ".as_slice(),
-        privs_name,
-        b" and ",
-        owner_name,
-    ]
-    .concat();
-    let user_and_group = |params: &[u8], user: &[u8], gid: u32| {
-        cat(&[
-            file,
-            b"parameters ",
-            params,
-            b" and setgid_group: user ",
-            user,
-            b" and group ",
-            group_name,
-            b" have the same group ID: ",
-            &id(gid),
-        ])
+    let users = |which: &[u8], n: u32| {
+        let head = b"parameters default_privs and mail_owner: users ";
+        let names: &[&[u8]] = &[head, privs_name, b" and ", owner_name];
+        [
+            names.concat(),
+            [b" have the same ", which, b" ID: "].concat(),
+            id(n),
+        ]
+        .concat()
     };
-    if privs_name == owner_name {
-        Err(cat(&[
-            file,
-            b"parameters default_privs and mail_owner specify the same user ",
-            privs_name,
-        ]))
+    let user_and_group = |param: &[u8], user: &[u8]| {
+        let head: &[&[u8]] = &[b"parameters ", param, b" and setgid_group: user ", user];
+        let tail: &[&[u8]] = &[b" and group ", group_name, b" have the same group ID: "];
+        [head.concat(), tail.concat(), id(sgid)].concat()
+    };
+    let why = if privs_name == owner_name {
+        let same = b"parameters default_privs and mail_owner specify the same user ";
+        [&same[..], privs_name].concat()
     } else if privs.uid == owner.uid {
-        Err(cat(&[
-            file,
-            users,
-            b" have the same user ID: ",
-            &id(owner.uid),
-        ]))
+        users(b"user", owner.uid)
     } else if privs.gid == owner.gid {
-        Err(cat(&[
-            file,
-            users,
-            b" have the same group ID: ",
-            &id(owner.gid),
-        ]))
+        users(b"group", owner.gid)
     } else if privs.gid == sgid {
-        Err(user_and_group(b"default_privs", privs_name, sgid))
+        user_and_group(b"default_privs", privs_name)
     } else if owner.gid == sgid {
-        Err(user_and_group(b"mail_owner", owner_name, sgid))
+        user_and_group(b"mail_owner", owner_name)
     } else {
-        Ok(())
-    }
+        return Ok(());
+    };
+    Err(cat(&[file, &why]))
 }
 
 /// getpwnam() of a user that must exist and not have root's user or group

@@ -39,7 +39,7 @@ use crate::maincf::{InstanceResolver, MainCf};
 use crate::msg::{self, bfmt, Fatal, Result};
 
 /// The primary's parameters postmulti needs, fully expanded.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Primary {
     pub main_cf: MainCf,
     pub config_dir: Vec<u8>,
@@ -71,22 +71,8 @@ impl Primary {
         let mut p = Primary {
             main_cf,
             config_dir: config_dir.to_vec(),
-            command_dir: Vec::new(),
-            daemon_dir: Vec::new(),
-            meta_dir: Vec::new(),
-            shlib_dir: Vec::new(),
-            queue_dir: Vec::new(),
-            data_dir: Vec::new(),
-            multi_dirs: Vec::new(),
-            name: Vec::new(),
-            group: Vec::new(),
-            enable: false,
-            import_environment: Vec::new(),
-            syslog_name: Vec::new(),
-            start_cmds: Vec::new(),
-            stop_cmds: Vec::new(),
-            control_cmds: Vec::new(),
             smtputf8: true,
+            ..Primary::default()
         };
         mail_params::check_first(&p)?;
         p.set_facility()?;
