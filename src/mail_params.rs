@@ -40,9 +40,12 @@
 //!   value; default_verp_delimiters both in verp_delimiter_filter;
 //!   non_bdb_migration_level a level 3.11 knows.
 //!
+//! * known_tcp_ports (config_known_tcp_ports()): a malformed association
+//!   is a warning, `known_tcp_ports: in "ELEMENT": WHY` (Postfix 3.7 to
+//!   3.11 check no port range).
+//!
 //! Not mirrored: the default of mynetworks (computed only when main.cf
-//! leaves it unset, which Debian's main.cf does not) and the warnings of
-//! known_tcp_ports.
+//! leaves it unset, which Debian's main.cf does not).
 
 use std::net::{IpAddr, ToSocketAddrs};
 
@@ -243,6 +246,7 @@ pub fn check_first(p: &Primary) -> Result<()> {
 /// The checks mail_params_init() makes after syslog_facility, in its order.
 pub fn check_rest(p: &Primary) -> Result<()> {
     check_table(p, AfterFacility)?;
+    known_tcp_ports(p)?;
     let families = inet_proto_init(p)?;
     if p.main_cf.get(b"myhostname").is_none() {
         kernel_host_name()?;
@@ -293,6 +297,75 @@ fn non_bdb_migration_level(p: &Primary) -> Result<()> {
         &level,
         b"'",
     ]))
+}
+
+/// config_known_tcp_ports(): known_tcp_ports, split at commas (empty
+/// elements dropped), each element `NAME = ... = PORT` split at every `=`
+/// (empty pieces kept); a malformed element is a warning, printed once per
+/// run (life-cycle commands load main.cf twice; upstream reads it once).
+fn known_tcp_ports(p: &Primary) -> Result<()> {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let Some(value) = set(p, "known_tcp_ports")? else {
+        return Ok(());
+    };
+    if WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        return Ok(());
+    }
+    let mut known: Vec<Vec<u8>> = Vec::new();
+    for element in value.split(|&b| b == b',').filter(|e| !e.is_empty()) {
+        let padded = [b" ", element, b" "].concat();
+        let pieces: Vec<&[u8]> = padded.split(|&b| b == b'=').collect();
+        let why = match pieces.split_last() {
+            Some((port, names)) if !names.is_empty() => association(names, port, &mut known),
+            _ => Some("is not in \"name = value\" form"),
+        };
+        if let Some(why) = why {
+            let after: &[u8] = if why.starts_with("is not") {
+                b"\" "
+            } else {
+                b"\": "
+            };
+            let head = b"known_tcp_ports: in \"";
+            msg::warn(&[&head[..], element, after, why.as_bytes()].concat());
+        }
+    }
+    Ok(())
+}
+
+/// One `NAME = ... = PORT` association of known_tcp_ports: the first
+/// problem, if any (every name is still registered), as add_known_tcp_port()
+/// and its caller word it.
+fn association(names: &[&[u8]], port: &[u8], known: &mut Vec<Vec<u8>>) -> Option<&'static str> {
+    let alldig = |w: &[u8]| !w.is_empty() && w.iter().all(u8::is_ascii_digit);
+    let port = match words(port).as_slice() {
+        [] => return Some("missing port value after \"=\""),
+        [port] => port.to_vec(),
+        _ => return Some("whitespace in port number"),
+    };
+    let mut first = None;
+    for &piece in names {
+        let why = match words(piece).as_slice() {
+            [] => Some("missing service name before \"=\""),
+            [name] if alldig(name) => Some("numerical service name"),
+            [_] if !alldig(&port) => Some("non-numerical service port"),
+            [name] if known.iter().any(|k| k == name) => Some("duplicate service name"),
+            [name] => {
+                known.push(name.to_vec());
+                None
+            }
+            _ => Some("whitespace in service name"),
+        };
+        first = first.or(why);
+    }
+    first
+}
+
+/// The words of a piece of text, split at white space (mystrtok(CHARS_SPACE)).
+fn words(piece: &[u8]) -> Vec<&[u8]> {
+    piece
+        .split(|&b| is_white_space(b))
+        .filter(|w| !w.is_empty())
+        .collect()
 }
 
 /// The expanded value of a parameter main.cf sets; None when it is unset

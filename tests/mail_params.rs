@@ -88,7 +88,7 @@ fn every_table_parameter_with_bad_values() {
         stale_lock_time daemon_timeout in_flow_delay inet_interfaces relayhost \
         proxy_interfaces biff smtpd_recipient_limit bounce_queue_lifetime nosuch_parameter \
         default_cache_db_type non_bdb_migration_level non_bdb_migration_log_redirect \
-        requiretls_enable";
+        requiretls_enable known_tcp_ports";
     // 3.7 has no maillog_file_permissions; ours checks it there too, as
     // 3.10 and later do (tests/maillog.rs).  Parameters of 3.10 and 3.11
     // (tls_required_enable, non_bdb_migration_level, ...) are no one's
@@ -347,6 +347,52 @@ fn the_first_failing_check_in_upstream_order_wins() {
         &[],
         "invalid line_length_limit parameter value 1 < 512",
     );
+}
+
+/// known_tcp_ports: a warning for each malformed association, after the
+/// comma (kept) and before the equals signs (split at each); no port range.
+#[test]
+fn known_tcp_ports_warns_about_each_malformed_association() {
+    let warn = |text: &str| format!("postmulti: warning: known_tcp_ports: in {text}\n");
+    let expected: String = [
+        r#"" =3": missing service name before "=""#,
+        r#"" 4=": missing port value after "=""#,
+        r#"" d=x": non-numerical service port"#,
+        r#"" a=5": duplicate service name"#,
+        r#"" g h=6": whitespace in service name"#,
+        r#"" i=7 8": whitespace in port number"#,
+        r#"" " is not in "name = value" form"#,
+        r#"" j=": missing port value after "=""#,
+        r#"" ==": missing port value after "=""#,
+        r#"" k==9": missing service name before "=""#,
+        r#"" 1=l=2": numerical service name"#,
+        r#"" m = n = 3 4": whitespace in port number"#,
+    ]
+    .map(warn)
+    .concat();
+    primary(
+        "known_tcp_ports = a=1, b = c = 2 , =3, 4=, d=x, e=99999, f=65536, a=5, g h=6, \
+         i=7 8, ,, j=, ==, k==9, 1=l=2, m = n = 3 4",
+    )
+    .run(&["-l"])
+    .assert_same()
+    .assert_status(0)
+    .assert_stdout(P)
+    .assert_stderr(expected);
+}
+
+/// The warning once on a life-cycle command (which reads main.cf twice).
+#[test]
+fn known_tcp_ports_warns_once_on_life_cycle_commands() {
+    primary("known_tcp_ports = smtp")
+        .run(&["-e", "enable", "-i", "nosuch"])
+        .assert_same()
+        .assert_status(1)
+        .assert_stdout("")
+        .assert_stderr(
+            "postmulti: warning: known_tcp_ports: in \"smtp\" is not in \"name = value\" form\n\
+             postmulti: fatal: No instance named nosuch\n",
+        );
 }
 
 /// Postfix 3.11's non_bdb_migration_level: one of three levels, in any case.
