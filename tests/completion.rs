@@ -606,7 +606,9 @@ zpty z zsh -f -i
 zpty -w z "PROMPT='' RPROMPT='' PS2=''; unsetopt beep; fpath=(${(q)fp} \$fpath); autoload -U compinit; compinit -u -D"
 zpty -w z $'compadd() {\n  if [[ ${(j: :)@} == *-[OAD]\\ * ]]; then builtin compadd "$@"; return; fi\n  local -a __hits\n  builtin compadd -O __hits "$@"\n  local h; for h in $__hits; do print -r -- "<<M>>$h"; done\n  builtin compadd "$@"\n}'
 zpty -w z $'capture() { zle complete-word; print -r -- "@@END"; zle kill-whole-line; }'
-zpty -w z 'zle -N capture; bindkey "^I" capture; print READY'
+# READY is in the output only: the echo of the typed line shows RE""ADY,
+# so every echo of the set-up is read before the cases start.
+zpty -w z 'zle -N capture; bindkey "^I" capture; print RE""ADY'
 local line
 while zpty -r z line; do [[ $line == *READY* ]] && break; done
 for l in "$@"; do
