@@ -6,10 +6,12 @@
 //! found by setting every parameter `postconf -d` knows to bad values in
 //! Postfix 3.7, 3.10 and 3.11 (tests/mail_params.rs pins them side by
 //! side); a parameter the installed Postfix does not know is not checked,
-//! so 3.10's and 3.11's additions are checked only where they exist.  The checks run in upstream's order, each on the expanded
-//! value; a parameter main.cf leaves unset takes a built-in default, which
-//! passes them (the users and groups and the host names are looked up
-//! whether set or not):
+//! so 3.10's and 3.11's additions are checked only where they exist.
+//!
+//! The checks run in upstream's order, each on the expanded value, all
+//! before the maillog_file prefix check (src/primary.rs); a parameter
+//! main.cf leaves unset takes a built-in default, which passes them (the
+//! users and groups and the host names are looked up whether set or not):
 //!
 //! * compatibility_level: `malformed compatibility level syntax: "VALUE"`.
 //! * Strings with a minimum length (`TABLE`'s `Str`, some before
@@ -39,7 +41,6 @@
 //! * myhostname and relayhost not the same (case ignored); myorigin one
 //!   value; default_verp_delimiters both in verp_delimiter_filter;
 //!   non_bdb_migration_level a level 3.11 knows.
-//!
 //! * known_tcp_ports (config_known_tcp_ports()): a malformed association
 //!   is a warning, `known_tcp_ports: in "ELEMENT": WHY` (Postfix 3.7 to
 //!   3.11 check no port range).
