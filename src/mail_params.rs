@@ -56,7 +56,7 @@ use crate::expand::{compat_level_from_string, strtol};
 use crate::hostname::valid_hostname;
 use crate::interfaces::{local_addresses, numeric_address};
 use crate::msg::{self, bfmt, Fatal, Result};
-use crate::primary::Primary;
+use crate::primary::{split_list, Primary};
 
 /// How mail_params_init() converts and checks a parameter of its tables:
 /// a string with a minimum and maximum length, a boolean, an int with a
@@ -524,18 +524,15 @@ fn inet_proto_init(p: &Primary) -> Result<(bool, bool)> {
         return Ok((true, true));
     };
     let (mut v4, mut v6) = (false, false);
-    for word in value
-        .split(|&b| b == b',' || is_white_space(b))
-        .filter(|w| !w.is_empty())
-    {
-        match word {
+    for word in split_list(&value) {
+        match word.as_slice() {
             b"all" => (v4, v6) = (true, true),
             b"ipv4" => v4 = true,
             b"ipv6" => v6 = true,
             _ => {
                 return Err(Fatal(bfmt(
                     "unknown inet_protocols value \"%s\" in \"%s\"",
-                    &[word, &value],
+                    &[&word, &value],
                 )))
             }
         }
@@ -731,19 +728,16 @@ fn own_inet_addr_list(p: &Primary, (v4, v6): (bool, bool)) -> Result<()> {
         return Ok(());
     }
     let enabled = |a: &IpAddr| if a.is_ipv4() { v4 } else { v6 };
-    for host in value
-        .split(|&b| b == b',' || is_white_space(b))
-        .filter(|h| !h.is_empty())
-    {
-        let addresses: Vec<IpAddr> = match numeric_address(host) {
+    for host in split_list(&value) {
+        let addresses: Vec<IpAddr> = match numeric_address(&host) {
             Some(a) => vec![a],
-            None => resolve(host),
+            None => resolve(&host),
         };
         let addresses: Vec<IpAddr> = addresses.into_iter().filter(enabled).collect();
         if addresses.is_empty() {
             return Err(Fatal(bfmt(
                 "config variable inet_interfaces: host not found: %s",
-                &[host],
+                &[&host],
             )));
         }
         if let Some(a) = addresses.iter().find(|a| !local_addresses().contains(a)) {
