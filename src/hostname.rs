@@ -52,11 +52,18 @@ pub fn valid_hostname(name: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
+/// The kernel's host name (gethostname()), empty when it cannot be read.
+/// Read each time, as each Postfix process reads it when it starts.
+pub fn kernel_host_name() -> Vec<u8> {
+    nix::unistd::gethostname()
+        .map(crate::bytes::from_os)
+        .unwrap_or_default()
+}
+
 /// get_hostname(): the kernel's host name, when Postfix can use it (it
 /// dies "unable to use my own hostname" otherwise).
 pub fn get_hostname() -> Option<Vec<u8>> {
-    use std::os::unix::ffi::OsStringExt;
-    let name = nix::unistd::gethostname().ok()?.into_vec();
+    let name = kernel_host_name();
     valid_hostname(&name).is_ok().then_some(name)
 }
 

@@ -250,7 +250,7 @@ pub fn check_rest(p: &Primary) -> Result<()> {
     known_tcp_ports(p)?;
     let families = inet_proto_init(p)?;
     if p.main_cf.get(b"myhostname").is_none() {
-        kernel_host_name()?;
+        check_kernel_host_name()?;
     }
     let myhostname = host_name(p, "myhostname", p.myhostname()?)?;
     let mydomain = match p.main_cf.get(b"mydomain") {
@@ -552,11 +552,8 @@ fn host_name(p: &Primary, name: &str, value: Vec<u8>) -> Result<Vec<u8>> {
 }
 
 /// get_hostname(): the kernel's host name must be one Postfix can use.
-fn kernel_host_name() -> Result<()> {
-    let name = nix::unistd::gethostname()
-        .map(crate::bytes::from_os)
-        .unwrap_or_default();
-    match valid_hostname(&name) {
+fn check_kernel_host_name() -> Result<()> {
+    match valid_hostname(&crate::hostname::kernel_host_name()) {
         Ok(()) => Ok(()),
         Err(why) => {
             msg::warn(format!("valid_hostname: {why}").as_bytes());

@@ -199,9 +199,7 @@ impl Primary {
         if self.main_cf.get(b"myhostname").is_some() {
             return self.param("myhostname");
         }
-        let mut name = nix::unistd::gethostname()
-            .map(crate::bytes::from_os)
-            .unwrap_or_default();
+        let mut name = crate::hostname::kernel_host_name();
         if !name.contains(&b'.') {
             let domain = match self.main_cf.get(b"mydomain") {
                 Some(_) => self.param("mydomain")?,
