@@ -23,9 +23,28 @@ pub fn join(dir: &[u8], name: &[u8]) -> Vec<u8> {
     path
 }
 
+/// Where BYTE first stands in HAY, as memchr(3) finds it: eight bytes at a
+/// time (a word with BYTE in it is one whose XOR with BYTE repeated has a
+/// zero byte), then byte by byte in the word that has it.  Reading main.cf
+/// and master.cf is mostly looking for the ends of comment lines.
+pub fn find_byte(byte: u8, hay: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGHS: u64 = ONES << 7;
+    let pattern = ONES * u64::from(byte);
+    let mut at = 0;
+    for chunk in hay.chunks_exact(8) {
+        let word = u64::from_ne_bytes(chunk.try_into().unwrap_or_default()) ^ pattern;
+        if word.wrapping_sub(ONES) & !word & HIGHS != 0 {
+            break;
+        }
+        at += 8;
+    }
+    hay[at..].iter().position(|&b| b == byte).map(|i| at + i)
+}
+
 /// The bytes a C string function sees: those before the first NUL byte.
 pub fn up_to_nul(bytes: &[u8]) -> &[u8] {
-    &bytes[..bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len())]
+    &bytes[..find_byte(0, bytes).unwrap_or(bytes.len())]
 }
 
 /// The bytes as a C string would hold them: up to the first NUL byte.
@@ -103,6 +122,30 @@ pub fn trim_end(v: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn find_byte_finds_the_first_one_at_every_offset() {
+        for len in 0..40 {
+            for at in 0..=len {
+                let mut hay = vec![b'x'; len];
+                // Bytes that differ from '\n' only by a borrow or a high bit.
+                for (i, b) in hay.iter_mut().enumerate() {
+                    *b = [b'x', 0x0b, 0x8a, 0x09, 0xff, 0][i % 6];
+                }
+                if at < len {
+                    hay[at] = b'\n';
+                    hay[at..]
+                        .iter_mut()
+                        .skip(1)
+                        .step_by(3)
+                        .for_each(|b| *b = b'\n');
+                }
+                let want = hay.iter().position(|&b| b == b'\n');
+                assert_eq!(find_byte(b'\n', &hay), want, "{hay:?}");
+                assert_eq!(find_byte(0, &hay), hay.iter().position(|&b| b == 0));
+            }
+        }
+    }
 
     #[test]
     fn join_puts_one_slash_between() {

@@ -28,7 +28,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::bytes::{is_space, join, os, trim, trim_end, up_to_nul};
+use crate::bytes::{find_byte, is_space, join, os, trim, trim_end, up_to_nul};
 use crate::defaults::{default_of, have_table, is_builtin};
 use crate::expand::{Lookup, Resolver};
 use crate::msg::{bfmt, io_error_text};
@@ -50,6 +50,8 @@ pub struct LineReader<'a> {
     /// The physical lines read so far (a last line without a newline
     /// counts when it holds text).
     lineno: usize,
+    /// Whether DATA holds a NUL byte anywhere (most files have none).
+    has_nul: bool,
 }
 
 impl<'a> LineReader<'a> {
@@ -60,6 +62,7 @@ impl<'a> LineReader<'a> {
             data,
             pos: 0,
             lineno: 0,
+            has_nul: data.contains(&0),
         }
     }
 
@@ -103,10 +106,10 @@ impl<'a> LineReader<'a> {
         loop {
             let start = buf.len();
             let rest = &self.data[self.pos..];
-            let end = rest.iter().position(|&b| b == b'\n');
+            let end = find_byte(b'\n', rest);
             let body = &rest[..end.unwrap_or(rest.len())];
             self.pos += body.len() + usize::from(end.is_some());
-            got_null |= body.contains(&0);
+            got_null |= self.has_nul && body.contains(&0);
             if end.is_some() || !body.is_empty() {
                 self.lineno += 1;
             }
@@ -306,10 +309,14 @@ fn read_file_mtime(path: &[u8]) -> Result<(Vec<u8>, i64), Vec<u8>> {
 pub fn read_file(path: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
     use std::io::Read;
     let p = Path::new(os(path));
-    let mut file = std::fs::File::open(p)
+    let file = std::fs::File::open(p)
         .map_err(|e| bfmt("open %s: %s", &[path, io_error_text(&e).as_bytes()]))?;
-    let mut data = Vec::new();
-    file.read_to_end(&mut data)
+    // Through Take, read_to_end() reads until end of file without first
+    // asking the file's size and position (two system calls per file,
+    // which add up over hundreds of instances).
+    let mut data = Vec::with_capacity(64 * 1024);
+    file.take(u64::MAX)
+        .read_to_end(&mut data)
         .map_err(|e| bfmt("read %s: %s", &[path, io_error_text(&e).as_bytes()]))?;
     Ok(data)
 }
