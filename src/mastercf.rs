@@ -72,13 +72,24 @@ fn is_option(word: &[u8]) -> bool {
 /// field count, invalid field), or read something this reader does not
 /// follow exactly.
 pub fn read_master(dir: &[u8]) -> Option<Vec<MasterEntry>> {
-    let path = join(dir, b"master.cf");
-    let data = read_file(&path).ok()?;
+    let path = master_cf_path(dir);
+    parse_master(&path, &read_file(&path).ok()?)
+}
+
+/// DIR/master.cf.
+pub fn master_cf_path(dir: &[u8]) -> Vec<u8> {
+    join(dir, b"master.cf")
+}
+
+/// The entries of master.cf text DATA, read from PATH, as [`read_master`]
+/// reads them.  Nothing but DATA decides the answer (PATH would only show
+/// in a warning, and a warning is None).
+pub fn parse_master(path: &[u8], data: &[u8]) -> Option<Vec<MasterEntry>> {
     if data.contains(&0) {
         return None;
     }
     let mut warnings = Vec::new();
-    let lines = logical_lines(&path, &data, &mut warnings);
+    let lines = logical_lines(path, data, &mut warnings);
     if !warnings.is_empty() {
         return None;
     }

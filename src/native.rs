@@ -134,17 +134,24 @@ use crate::expand::{expand, referenced_names, Lookup};
 use crate::hostname::{host_names, HostNames};
 use crate::instance::REQUESTED;
 use crate::maincf::{main_cf_path, read_file, InstanceResolver, MainCf};
-use crate::mastercf::{read_master, MasterEntry};
+use crate::mastercf::{master_cf_path, parse_master, MasterEntry};
 
-/// The native reader's answers for many instances, computed on every CPU.
-/// It has no side effects (no output, no writes), so reading ahead changes
-/// nothing that can be seen; postconf still runs in order, one at a time.
+/// The native reader's answers for many instances, computed on every CPU,
+/// each thread with its own [`MasterMemo`].  It has no side effects (no
+/// output, no writes), so reading ahead changes nothing that can be seen;
+/// postconf still runs in order, one at a time.
 pub fn read_ahead(dirs: &[Vec<u8>]) -> Vec<Option<Vec<u8>>> {
+    let read = |part: &[Vec<u8>]| {
+        let mut memo = MasterMemo::default();
+        part.iter()
+            .map(|d| native_with(d, &mut memo))
+            .collect::<Vec<_>>()
+    };
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
     if workers < 2 || dirs.len() < 32 {
-        return dirs.iter().map(|d| native(d)).collect();
+        return read(dirs);
     }
     let chunk = dirs.len().div_ceil(workers);
     let parallel: Option<Vec<Option<Vec<u8>>>> = std::thread::scope(|scope| {
@@ -152,9 +159,7 @@ pub fn read_ahead(dirs: &[Vec<u8>]) -> Vec<Option<Vec<u8>>> {
         for part in dirs.chunks(chunk) {
             // A thread that cannot be created means: read them here instead.
             let handle = std::thread::Builder::new()
-                .spawn_scoped(scope, move || {
-                    part.iter().map(|d| native(d)).collect::<Vec<_>>()
-                })
+                .spawn_scoped(scope, move || read(part))
                 .ok()?;
             handles.push(handle);
         }
@@ -164,12 +169,17 @@ pub fn read_ahead(dirs: &[Vec<u8>]) -> Vec<Option<Vec<u8>>> {
         }
         Some(answers)
     });
-    parallel.unwrap_or_else(|| dirs.iter().map(|d| native(d)).collect())
+    parallel.unwrap_or_else(|| read(dirs))
 }
 
 /// postconf's output for DIR, when it provably has no other answer and no
 /// warning to print; None hands the instance to postconf.
 pub fn native(dir: &[u8]) -> Option<Vec<u8>> {
+    native_with(dir, &mut MasterMemo::default())
+}
+
+/// [`native`], with the master.cf texts seen so far by this reader.
+fn native_with(dir: &[u8], memo: &mut MasterMemo) -> Option<Vec<u8>> {
     let main_path = main_cf_path(dir);
     let data = read_file(&main_path).ok()?;
     if data.contains(&0) {
@@ -203,7 +213,7 @@ pub fn native(dir: &[u8]) -> Option<Vec<u8>> {
     if !cf.params.values().all(|v| expansion_is_quiet(v, &view)) {
         return None;
     }
-    if !master_cf_is_quiet(dir, &cf, &hosts) {
+    if !master_cf_is_quiet(dir, &cf, &hosts, memo) {
         return None;
     }
     let mut resolver = InstanceResolver {
@@ -563,23 +573,92 @@ pub fn normalize_white_space(line: &[u8]) -> Vec<u8> {
 }
 
 /// True when DIR/master.cf is present and postconf would find nothing in it
-/// to warn about ([`read_master`]), and nothing in its entries' `-o`
+/// to warn about ([`parse_master`]), and nothing in its entries' `-o`
 /// settings ([`settings_are_quiet`]).  Command arguments (pipe's `argv=...
 /// ${recipient}`) are not checked by postconf, so they are not checked here
 /// either.
-fn master_cf_is_quiet(dir: &[u8], cf: &MainCf, hosts: &HostNames) -> bool {
-    let Some(entries) = read_master(dir) else {
+fn master_cf_is_quiet(dir: &[u8], cf: &MainCf, hosts: &HostNames, memo: &mut MasterMemo) -> bool {
+    let path = master_cf_path(dir);
+    let Ok(data) = read_file(&path) else {
         return false;
     };
-    let spaces = name_spaces(&entries);
-    entries.iter().all(|entry| {
+    let Some(checks) = memo.checks(&path, data) else {
+        return false;
+    };
+    checks.iter().all(|entry| {
+        let read_only = entry.read_only.each_ref().map(|(n, v)| (*n, &v[..]));
+        let local: Settings = entry
+            .settings
+            .iter()
+            .map(|(n, v)| (&n[..], &v[..]))
+            .collect();
         let view = PostconfView {
-            read_only: &entry.read_only(),
-            local: &spaces[&entry.name_space()],
+            read_only: &read_only,
+            local: &local,
             ..PostconfView::global(cf, dir, hosts)
         };
         settings_are_quiet(&view)
     })
+}
+
+/// One master.cf entry whose name space has `-o` settings, as postconf
+/// checks it: its read-only parameters and all of its name space's
+/// settings (owned, so that it outlives the text it was read from).
+struct EntryCheck {
+    read_only: [(&'static [u8], Vec<u8>); 2],
+    settings: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+/// What a master.cf text decides by itself: None when postconf would warn
+/// about the text, else the entries that need a look at main.cf.  Entries
+/// whose name space has no settings have nothing to check.
+fn entry_checks(path: &[u8], data: &[u8]) -> Option<Vec<EntryCheck>> {
+    let entries = parse_master(path, data)?;
+    let spaces = name_spaces(&entries);
+    let owned = |pairs: &[(&[u8], &[u8])]| {
+        pairs
+            .iter()
+            .map(|(n, v)| (n.to_vec(), v.to_vec()))
+            .collect::<Vec<_>>()
+    };
+    let checks = entries.iter().filter_map(|entry| {
+        let local = &spaces[&entry.name_space()];
+        (!local.is_empty()).then(|| EntryCheck {
+            read_only: entry.read_only().map(|(n, v)| (n, v.to_vec())),
+            settings: owned(local),
+        })
+    });
+    Some(checks.collect())
+}
+
+/// The master.cf texts one reader has seen (a thread of [`read_ahead`]),
+/// each with its [`entry_checks`].  Instances made by `postmulti -e create`
+/// start with the same master.cf and most keep it, so most instances need
+/// their master.cf compared, not parsed.
+#[derive(Default)]
+pub struct MasterMemo {
+    seen: Vec<(Vec<u8>, Option<Vec<EntryCheck>>)>,
+}
+
+/// How many master.cf texts a [`MasterMemo`] keeps (the oldest goes).
+const MEMO_TEXTS: usize = 8;
+
+impl MasterMemo {
+    /// The entry checks of master.cf text DATA, read from PATH.
+    fn checks(&mut self, path: &[u8], data: Vec<u8>) -> Option<&[EntryCheck]> {
+        let at = match self.seen.iter().position(|(text, _)| *text == data) {
+            Some(at) => at,
+            None => {
+                if self.seen.len() == MEMO_TEXTS {
+                    self.seen.remove(0);
+                }
+                let checks = entry_checks(path, &data);
+                self.seen.push((data, checks));
+                self.seen.len() - 1
+            }
+        };
+        self.seen[at].1.as_deref()
+    }
 }
 
 /// `name = value` settings, in order.
