@@ -147,10 +147,15 @@ pub fn read_ahead(dirs: &[Vec<u8>]) -> Vec<Option<Vec<u8>>> {
             .map(|d| native_with(d, &mut memo))
             .collect::<Vec<_>>()
     };
+    // Few instances are read faster than threads start (and than the
+    // number of CPUs is found out: /proc/self/cgroup and /sys/fs/cgroup).
+    if dirs.len() < 32 {
+        return read(dirs);
+    }
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
-    if workers < 2 || dirs.len() < 32 {
+    if workers < 2 {
         return read(dirs);
     }
     let chunk = dirs.len().div_ceil(workers);
