@@ -6,7 +6,7 @@
 //! instance to postconf.  The rules are listed in native.rs's module docs.
 
 use crate::bytes::{is_white_space, join, mystrtokq};
-use crate::maincf::{logical_lines, read_file, split_nameval};
+use crate::maincf::{logical_lines, split_nameval};
 
 /// Fields before the command's arguments (PCF_MASTER_MIN_FIELDS).
 const MIN_FIELDS: usize = 8;
@@ -67,23 +67,17 @@ fn is_option(word: &[u8]) -> bool {
     word.first() == Some(&b'-') && word != b"--"
 }
 
-/// DIR/master.cf's entries, as pcf_read_master() reads them; None when it
-/// would warn (no file, a line that starts with white space), die (bad
-/// field count, invalid field), or read something this reader does not
-/// follow exactly.
-pub fn read_master(dir: &[u8]) -> Option<Vec<MasterEntry>> {
-    let path = master_cf_path(dir);
-    parse_master(&path, &read_file(&path).ok()?)
-}
-
 /// DIR/master.cf.
 pub fn master_cf_path(dir: &[u8]) -> Vec<u8> {
     join(dir, b"master.cf")
 }
 
-/// The entries of master.cf text DATA, read from PATH, as [`read_master`]
-/// reads them.  Nothing but DATA decides the answer (PATH would only show
-/// in a warning, and a warning is None).
+/// The entries of master.cf text DATA, read from PATH, as pcf_read_master()
+/// reads them; None when it would warn (a line that starts with white
+/// space), die (bad field count, invalid field), or read something this
+/// reader does not follow exactly.  Nothing but DATA decides the answer
+/// (PATH would only show in a warning, and a warning is None).  No
+/// master.cf at all is a warning too: the caller's read fails.
 pub fn parse_master(path: &[u8], data: &[u8]) -> Option<Vec<MasterEntry>> {
     if data.contains(&0) {
         return None;

@@ -137,7 +137,7 @@ use crate::maincf::{main_cf_path, read_file, InstanceResolver, MainCf};
 use crate::mastercf::{master_cf_path, parse_master, MasterEntry};
 
 /// The native reader's answers for many instances, computed on every CPU,
-/// each thread with its own [`MasterMemo`].  It has no side effects (no
+/// each thread with its own memo of the master.cf texts it has read.  It has no side effects (no
 /// output, no writes), so reading ahead changes nothing that can be seen;
 /// postconf still runs in order, one at a time.
 pub fn read_ahead(dirs: &[Vec<u8>]) -> Vec<Option<Vec<u8>>> {
@@ -641,7 +641,7 @@ fn entry_checks(path: &[u8], data: &[u8]) -> Option<Vec<EntryCheck>> {
 /// start with the same master.cf and most keep it, so most instances need
 /// their master.cf compared, not parsed.
 #[derive(Default)]
-pub struct MasterMemo {
+struct MasterMemo {
     seen: Vec<(Vec<u8>, Option<Vec<EntryCheck>>)>,
 }
 
