@@ -167,17 +167,21 @@ fn own_inet_addr_list(
     Some(own)
 }
 
+/// A host or address with its `[...]` taken off, if it has them.
+pub(crate) fn unbracketed(host: &[u8]) -> &[u8] {
+    match host {
+        [b'[', inner @ .., b']'] => inner,
+        _ => host,
+    }
+}
+
 /// An element of inet_interfaces as inet_addr_host() reads a numeric one:
 /// `[...]` stripped, then an IPv4 address in dotted-quad form without
 /// leading zeros, or an IPv6 address that is neither link-local (its scope
 /// matters) nor IPv4-mapped.  None for anything else, host names included:
 /// those are resolved by postconf itself.
 pub(crate) fn numeric_address(host: &[u8]) -> Option<IpAddr> {
-    let host = match host {
-        [b'[', inner @ .., b']'] => inner,
-        _ => host,
-    };
-    let text = std::str::from_utf8(host).ok()?;
+    let text = std::str::from_utf8(unbracketed(host)).ok()?;
     if let Ok(v4) = text.parse::<Ipv4Addr>() {
         // Rust's parser takes exactly the four decimal parts without
         // leading zeros, a subset of what getaddrinfo(3) takes.

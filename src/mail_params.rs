@@ -54,7 +54,7 @@ use crate::bytes::{is_white_space, yes_no};
 use crate::defaults::{builtin_default, default_of, is_builtin};
 use crate::expand::{compat_level_from_string, strtol};
 use crate::hostname::valid_hostname;
-use crate::interfaces::{local_addresses, numeric_address};
+use crate::interfaces::{local_addresses, numeric_address, unbracketed};
 use crate::msg::{self, bfmt, Fatal, Result};
 use crate::primary::{split_list, Primary};
 
@@ -748,11 +748,7 @@ fn own_inet_addr_list(p: &Primary, (v4, v6): (bool, bool)) -> Result<()> {
 
 /// getaddrinfo(3) of an element of inet_interfaces, `[...]` stripped.
 fn resolve(host: &[u8]) -> Vec<IpAddr> {
-    let host = match host {
-        [b'[', inner @ .., b']'] => inner,
-        _ => host,
-    };
-    let Ok(name) = std::str::from_utf8(host) else {
+    let Ok(name) = std::str::from_utf8(unbracketed(host)) else {
         return Vec::new();
     };
     match (name, 0u16).to_socket_addrs() {
