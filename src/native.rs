@@ -645,8 +645,10 @@ struct MasterMemo {
     seen: Vec<(Vec<u8>, Option<Vec<EntryCheck>>)>,
 }
 
-/// How many master.cf texts a [`MasterMemo`] keeps (the oldest goes).
+/// How many master.cf texts a [`MasterMemo`] keeps, and how many bytes of
+/// them, the one just read aside: the oldest go first.
 const MEMO_TEXTS: usize = 8;
+const MEMO_BYTES: usize = 1 << 20;
 
 impl MasterMemo {
     /// The entry checks of master.cf text DATA, read from PATH.
@@ -654,8 +656,11 @@ impl MasterMemo {
         let at = match self.seen.iter().position(|(text, _)| *text == data) {
             Some(at) => at,
             None => {
-                if self.seen.len() == MEMO_TEXTS {
-                    self.seen.remove(0);
+                let mut kept: usize = self.seen.iter().map(|(text, _)| text.len()).sum();
+                while self.seen.len() == MEMO_TEXTS
+                    || (!self.seen.is_empty() && kept + data.len() > MEMO_BYTES)
+                {
+                    kept -= self.seen.remove(0).0.len();
                 }
                 let checks = entry_checks(path, &data);
                 self.seen.push((data, checks));
@@ -706,6 +711,50 @@ fn settings_are_quiet(view: &PostconfView) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A master.cf whose one entry has the setting `-o smtp_helo_name=N`.
+    fn master_with(n: usize) -> Vec<u8> {
+        format!("smtp unix - - y - - smtp -o smtp_helo_name={n}\n").into_bytes()
+    }
+
+    #[test]
+    fn master_memo_answers_each_text_with_its_own_checks() {
+        let mut memo = MasterMemo::default();
+        let helo = |memo: &mut MasterMemo, data: Vec<u8>| {
+            let checks = memo.checks(b"master.cf", data).expect("well-formed");
+            checks[0].settings[0].1.clone()
+        };
+        assert_eq!(helo(&mut memo, master_with(1)), b"1");
+        assert_eq!(helo(&mut memo, master_with(2)), b"2");
+        assert_eq!(helo(&mut memo, master_with(1)), b"1");
+        assert_eq!(memo.seen.len(), 2);
+        assert!(memo
+            .checks(b"master.cf", b"smtp unix - -\n".to_vec())
+            .is_none());
+        let no_settings = b"smtp unix - - y - - smtp\n".to_vec();
+        assert_eq!(
+            memo.checks(b"master.cf", no_settings).map(<[_]>::len),
+            Some(0)
+        );
+    }
+
+    #[test]
+    fn master_memo_keeps_eight_texts_and_a_mebibyte() {
+        let mut memo = MasterMemo::default();
+        for n in 0..20 {
+            memo.checks(b"master.cf", master_with(n));
+        }
+        assert_eq!(memo.seen.len(), MEMO_TEXTS);
+        assert_eq!(memo.seen[0].0, master_with(12));
+        let mut big = master_with(100);
+        big.resize(MEMO_BYTES + 1, b'#');
+        big.push(b'\n');
+        memo.checks(b"master.cf", big.clone());
+        assert_eq!(memo.seen.len(), 1, "a text over the limit is kept alone");
+        memo.checks(b"master.cf", master_with(1));
+        assert_eq!(memo.seen.len(), 1);
+        assert_eq!(memo.seen[0].0, master_with(1));
+    }
 
     #[test]
     fn white_space_is_normalized_like_postconf_prints_it() {
