@@ -27,7 +27,7 @@
 //! | instance table | [`table`]: `check_shared_directories`, `Claims`, `InstanceTable::load`, `InstanceTable::insert`, `Instance::is_selected` | check_shared_dir_status, register_claim, claim_instance_attributes, load_all_instances, insert_instance, match_instance_selection |
 //! | one instance | [`instance`]: `Instance`, its five private parameters (`REQUESTED`) | |
 //! | a secondary's parameters | [`secondary`]: `load`/`load_with`, through `postconf -xc` unless the native reader answered | load_instance |
-//! | native reader | [`native`]: reads DIR/main.cf and DIR/master.cf and answers only when postconf would print the same and nothing else; `read_ahead` does many at once | (postconf itself) |
+//! | native reader | [`native`]: reads DIR/main.cf and DIR/master.cf and answers only when postconf would print the same and nothing else; `read_ahead` does many at once, on every CPU, each thread parsing a master.cf text once however many instances share it | (postconf itself) |
 //! | iterator mode | [`iterate`]: `run` picks the order and flags from `-p`'s first word (start commands: in order, disabled instances get `check`; stop commands: reversed, disabled skipped; control commands: disabled skipped), `in_order` walks the table (`-R` backwards), `list` for `-l`/`-j`, `each` and `run_user_command` fork and exec for `-x` and `-p` | iterate_command, list_instances |
 //! | life-cycle mode | [`manage`]: `plan` checks and places (`create`, `import`, `destroy`, `deport`, `enable`, `disable`, `assign`; `plan_init` for `init`), `exec_helper` execs `postmulti-script` with the lock still held | manage_instance and its helpers |
 //! | the lock | [`lock`]: `acquire`, called from `startup::run` | (none: upstream has no lock) |
