@@ -9,7 +9,7 @@
 //! # The flow, one module a step
 //!
 //! argv → [`command`] → [`primary`] main.cf ([`maincf`], [`expand`],
-//! checked by [`mail_params`]) →
+//! checked by [`primary::mail_params`]) →
 //! [`table`] of instances (each an [`instance`]; a secondary's parameters
 //! from [`secondary`], which asks postconf, or from the [`native`] reader,
 //! which reads master.cf with [`mastercf`] and the host's name with
@@ -23,7 +23,7 @@
 //! |---|---|---|
 //! | start-up | [`startup`]: `main` (SIGPIPE, the program name, the additions), then `run`: umask 022, fds 0–2 open, the primary main.cf, the MAIL_CONFIG guard, argv, the life-cycle lock for every `-e` command (main.cf is read again once it is held; iterator mode never takes it), the shared directories, the instance table, the action | `main()` |
 //! | argv → command | [`command`]: `Getopt` lexes argv (POSIX getopt over `+ae:g:i:jG:I:lpRvx`) into typed `Opt`s and the operands; `Options::apply` applies each as upstream's option loop does, with the fatals it raises there; `Options::into_invocation` runs the checks after the loop, in upstream's order, into `Command::{Init, Iterate, Manage}` | the option loop of `main()` |
-//! | primary main.cf | [`primary`] (`Primary::load`) on [`maincf`] (logical lines, `name = value`) and [`expand`]; [`mail_params`] checks the global parameters (`check_first`, `check_rest`) | `mail_conf_read()`, `mail_params_init()`, readlline, split_nameval, mac_parse, mac_expand |
+//! | primary main.cf | [`primary`] (`Primary::load`) on [`maincf`] (logical lines, `name = value`) and [`expand`]; [`primary::mail_params`] checks the global parameters (`check_first`, `check_rest`) | `mail_conf_read()`, `mail_params_init()`, readlline, split_nameval, mac_parse, mac_expand |
 //! | instance table | [`table`]: `check_shared_directories`, `Claims`, `InstanceTable::load`, `InstanceTable::insert`, `Instance::is_selected` | check_shared_dir_status, register_claim, claim_instance_attributes, load_all_instances, insert_instance, match_instance_selection |
 //! | one instance | [`instance`]: `Instance`, its five private parameters (`REQUESTED`) | |
 //! | a secondary's parameters | [`secondary`]: `load`/`load_with`, through `postconf -xc` unless the native reader answered | load_instance |
@@ -90,7 +90,6 @@ pub mod instance;
 pub mod interfaces;
 pub mod iterate;
 pub mod lock;
-pub mod mail_params;
 pub mod maincf;
 pub mod manage;
 pub mod mastercf;

@@ -7,7 +7,7 @@
 //!   commands read it again under the lock, but its warnings are printed
 //!   only once (`main_cf_warnings_once`).
 //! * The global parameters are checked as mail_params_init() checks them
-//!   (src/mail_params.rs; tests/mail_params.rs), before the maillog_file
+//!   (src/primary/mail_params.rs; tests/mail_params.rs), before the maillog_file
 //!   prefix check.
 //! * Values are expanded recursively (src/expand.rs); `$process_name` and
 //!   `$process_id` are empty, as upstream sets them only after main.cf is
@@ -27,6 +27,8 @@
 //!   kernel's host name, with `.$mydomain` (main.cf's) or `.localdomain`
 //!   added when it has no dot (`postlog_hostname_gets_localdomain`).
 
+pub mod mail_params;
+
 use std::process::{Command, Stdio};
 
 use crate::bytes::{is_white_space, join, os, yes_no};
@@ -34,7 +36,6 @@ use std::sync::Mutex;
 
 use crate::defaults::{self, builtin_default, default_str, Source};
 use crate::expand::{expand, ExpandError, Lookup, Resolver};
-use crate::mail_params;
 use crate::maincf::{InstanceResolver, MainCf};
 use crate::msg::{self, bfmt, Fatal, Result};
 

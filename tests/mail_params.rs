@@ -1,7 +1,7 @@
 //! mail_params_init()'s checks of the primary's main.cf, side by side with
 //! the reference: a global parameter set to a value Postfix cannot use
 //! makes every command die before it does anything.  The rules are written
-//! down in src/mail_params.rs.
+//! down in src/primary/mail_params.rs.
 mod common;
 use common::*;
 

@@ -38,7 +38,7 @@ fn comments_blank_lines_and_spaces_around_equals() {
 #[test]
 fn indented_line_continues_the_previous_parameter() {
     // The baseline ends with `inet_protocols = ipv4`: the continuation joins
-    // it, and mail_params_init() rejects inet_protocols (src/mail_params.rs).
+    // it, and mail_params_init() rejects inet_protocols (src/primary/mail_params.rs).
     Scenario::new()
         .main_cf_append("/etc/postfix/main.cf", "  leading = space")
         .run(&["-l"])
@@ -52,7 +52,7 @@ fn indented_line_continues_the_previous_parameter() {
 
 #[test]
 fn undefined_reference_in_a_parameter_upstream_validates() {
-    // mail_params_init(): myorigin must not be empty (src/mail_params.rs).
+    // mail_params_init(): myorigin must not be empty (src/primary/mail_params.rs).
     Scenario::new()
         .main_cf_append(
             "/etc/postfix/main.cf",

@@ -50,13 +50,13 @@
 
 use std::net::{IpAddr, ToSocketAddrs};
 
+use super::{split_list, Primary};
 use crate::bytes::{is_white_space, yes_no};
 use crate::defaults::{builtin_default, default_of, is_builtin};
 use crate::expand::{compat_level_from_string, strtol};
 use crate::hostname::valid_hostname;
 use crate::interfaces::{local_addresses, numeric_address, unbracketed};
 use crate::msg::{self, bfmt, Fatal, Result};
-use crate::primary::{split_list, Primary};
 
 /// How mail_params_init() converts and checks a parameter of its tables:
 /// a string with a minimum and maximum length, a boolean, an int with a
