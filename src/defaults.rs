@@ -328,9 +328,114 @@ pub fn is_computed(name: &[u8]) -> bool {
     table().get(name) == Some(None)
 }
 
+/// A Postfix release, major and minor (3.7.11 is 3.7): what decides the
+/// behaviour that differs between releases (stderr without a terminal,
+/// main.cf's re-read passes, the null-byte warning, the words for a shared
+/// user or group ID).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Release {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl Release {
+    /// The newest release whose behaviour this postmulti knows: assumed
+    /// when no installed Postfix can tell its own.
+    pub const NEWEST: Release = Release {
+        major: 3,
+        minor: 11,
+    };
+
+    /// Reads mail_version: `3.7.11`, `3.11-20251130`, `3.10.0-RC1`.
+    pub fn parse(version: &str) -> Option<Release> {
+        let mut numbers = version
+            .split(|c: char| !c.is_ascii_digit())
+            .map(|n| n.parse::<u32>());
+        let (Some(Ok(major)), Some(Ok(minor))) = (numbers.next(), numbers.next()) else {
+            return None;
+        };
+        Some(Release { major, minor })
+    }
+
+    /// Whether this is MAJOR.MINOR or later.
+    pub fn at_least(self, major: u32, minor: u32) -> bool {
+        self >= Release { major, minor }
+    }
+}
+
+/// The release of the installed Postfix, whose postmulti this one stands
+/// in for: the table in use once [`activate`] has chosen it; before that
+/// (a warning or fatal error while main.cf is read), the recorded one
+/// when the compiled-in command_directory holds the very postconf it came
+/// from (one stat), else that postconf's `postconf -dh mail_version` (one
+/// process, once a run, only on those paths).  Without any, the newest.
+pub fn release() -> Release {
+    static EARLY: OnceLock<Release> = OnceLock::new();
+    let from_table = |t: &Table| Release::parse(t.mail_version);
+    if let Some(r) = active().and_then(|a| from_table(&a.table)) {
+        return r;
+    }
+    *EARLY.get_or_init(|| {
+        let dir = compiled_default("command_directory").unwrap_or("");
+        let postconf = postconf_in(dir.as_bytes());
+        let installed = std::fs::metadata(os(&postconf))
+            .ok()
+            .map(|m| (m.size(), m.mtime(), m.mtime_nsec()));
+        let recorded = RECORDED_FROM.filter(|_| !BUILT_AGAINST.is_empty());
+        match (recorded, installed) {
+            (Some(r), Some(i)) if (r.size, r.mtime, r.mtime_nsec) == i => {
+                from_table(&Table::RECORDED)
+            }
+            (_, Some(_)) => run_postconf_mail_version(&postconf),
+            _ => None,
+        }
+        .unwrap_or(Release::NEWEST)
+    })
+}
+
+/// `postconf -dh mail_version` of the installed Postfix (stderr dropped).
+fn run_postconf_mail_version(postconf: &[u8]) -> Option<Release> {
+    let out = Command::new(os(postconf))
+        .arg0(os(postconf))
+        .args(["-dh", "-c", "/dev/null", "mail_version"])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| Release::parse(std::str::from_utf8(&out.stdout).ok()?.trim()))
+        .flatten()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn releases_are_read_from_mail_version() {
+        let r = |v| Release::parse(v);
+        assert_eq!(r("3.7.11"), Some(Release { major: 3, minor: 7 }));
+        assert_eq!(
+            r("3.11-20251130"),
+            Some(Release {
+                major: 3,
+                minor: 11
+            })
+        );
+        assert_eq!(
+            r("3.10.0-RC1"),
+            Some(Release {
+                major: 3,
+                minor: 10
+            })
+        );
+        assert_eq!(r(""), None);
+        assert_eq!(r("3"), None);
+        assert!(r("3.10.13").unwrap().at_least(3, 8));
+        assert!(!r("3.10.13").unwrap().at_least(3, 11));
+        assert!(r("4.0").unwrap().at_least(3, 11));
+    }
 
     #[test]
     fn every_parameter_postmulti_reads_has_a_default() {

@@ -6,8 +6,8 @@
 //!   first non-blank is `#` are dropped, also between continued lines; text
 //!   that would start a logical line with white space is dropped with
 //!   `FILE: logical line must not start with whitespace: "30 BYTES..."`.
-//! * A NUL byte ends the line, as C strings end.  As Postfix 3.10 and
-//!   later, the reading warns `FILE, line N: text after null byte may be
+//! * A NUL byte ends the line, as C strings end.  Where the installed
+//!   release is Postfix 3.10 or later, the reading warns `FILE, line N: text after null byte may be
 //!   ignored` (`line N-M` for several lines: from the logical line's first
 //!   line to the last one read for it, blank and comment lines read ahead
 //!   included); a NUL in a comment counts for the line read with it.
@@ -18,9 +18,9 @@
 //! * A main.cf whose mtime is not older than the second before the read
 //!   began (and not in the future) is read again 0.3 s later, until it is
 //!   (dict_load_file_xt): the warnings of each pass are printed.  Each
-//!   pass starts from a fresh table, as Postfix 3.10 and later do (3.7
-//!   read into the same table, so its later passes also warned about an
-//!   entry that overrides the previous pass's value).
+//!   pass starts from a fresh table where the installed release is Postfix
+//!   3.8 or later; 3.7 reads into the same table, so its later passes also
+//!   warn about an entry that overrides the previous pass's value.
 //! * The last assignment wins; dict_update warns `FILE, line N: overriding
 //!   earlier entry: NAME=OLD` only when the value changes (the same value
 //!   again is quiet), config_directory's preset value included.
@@ -62,7 +62,7 @@ impl<'a> LineReader<'a> {
             data,
             pos: 0,
             lineno: 0,
-            has_nul: data.contains(&0),
+            has_nul: data.contains(&0) && warns_about_null_bytes(),
         }
     }
 
@@ -147,6 +147,12 @@ impl<'a> LineReader<'a> {
     }
 }
 
+/// Whether readllines() warns about NUL bytes: Postfix 3.10 and later do;
+/// 3.7 ends the line there in silence.
+fn warns_about_null_bytes() -> bool {
+    crate::defaults::release().at_least(3, 10)
+}
+
 /// All logical lines of DATA, with the warnings readllines() gives.
 pub fn logical_lines(path: &[u8], data: &[u8], warnings: &mut Vec<Vec<u8>>) -> Vec<LogicalLine> {
     let mut reader = LineReader::new(path, data);
@@ -196,10 +202,21 @@ impl MainCf {
         preset: &[(&[u8], &[u8])],
         warnings: &mut Vec<Vec<u8>>,
     ) -> Result<MainCf, Vec<u8>> {
-        let mut params: HashMap<Vec<u8>, Vec<u8>> = preset
+        let params: HashMap<Vec<u8>, Vec<u8>> = preset
             .iter()
             .map(|(n, v)| (n.to_vec(), v.to_vec()))
             .collect();
+        MainCf::parse_into(params, path, data, warnings)
+    }
+
+    /// Parses main.cf text into a table that may hold entries already
+    /// (a preset, or an earlier pass's): an entry whose value changes warns.
+    fn parse_into(
+        mut params: HashMap<Vec<u8>, Vec<u8>>,
+        path: &[u8],
+        data: &[u8],
+        warnings: &mut Vec<Vec<u8>>,
+    ) -> Result<MainCf, Vec<u8>> {
         let mut reader = LineReader::new(path, data);
         while let Some(line) = reader.next_line(warnings) {
             // C string functions end the line at its first NUL byte.
@@ -235,21 +252,30 @@ impl MainCf {
     /// configuration directory is DIR; errors are Postfix's fatal texts.
     /// A file changed in the last second or so may still be being written:
     /// dict_load_file_xt reads it again 0.3 s later (doze) until its mtime
-    /// is older than the read.  Each pass starts from a fresh table, as in
-    /// Postfix 3.10 and later (3.7 read into the same table, so a changed
-    /// entry also warned against the previous pass's value).
+    /// is older than the read.  Each pass starts from a fresh table where
+    /// the installed release is Postfix 3.8 or later (dict_unregister);
+    /// before, every pass reads into the same table, so from the second
+    /// pass on an entry set twice also warns against the previous pass's
+    /// value.
     pub fn read(dir: &[u8], warnings: &mut Vec<Vec<u8>>) -> Result<MainCf, Vec<u8>> {
         let path = main_cf_path(dir);
         let preset: [(&[u8], &[u8]); 1] = [(b"config_directory", dir)];
+        let mut earlier: Option<MainCf> = None;
         loop {
             let before = now();
             let (data, mtime) = read_file_mtime(&path)?;
-            let cf = MainCf::parse(&path, &data, &preset, warnings)?;
+            let cf = match earlier.take() {
+                Some(same) => MainCf::parse_into(same.params, &path, &data, warnings)?,
+                None => MainCf::parse(&path, &data, &preset, warnings)?,
+            };
             let after = now();
             if mtime < before - 1 || mtime > after {
                 return Ok(cf);
             }
             std::thread::sleep(std::time::Duration::from_millis(300));
+            if !crate::defaults::release().at_least(3, 8) {
+                earlier = Some(cf);
+            }
         }
     }
 

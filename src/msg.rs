@@ -2,6 +2,10 @@
 //! the same text to syslog (tag NAME with the pid, facility mail), the way
 //! Postfix's msg(3) reports them.  Rules (msg_output, printable,
 //! maillog_client, msg_logger, logwriter):
+//! * stderr gets them as the installed release's postmulti writes them:
+//!   always from Postfix 3.11 on; before, only when stderr is a terminal
+//!   (the log still gets every record).  getopt's complaints always go
+//!   to stderr.
 //! * Every text goes through printable(): bytes other than printable ASCII
 //!   and space become `?`; well-formed UTF-8 passes only once main.cf has
 //!   been processed with smtputf8_enable = yes (before that, `open
@@ -12,16 +16,19 @@
 //!   (HOST: myhostname's first label), not to syslog; when postlogd does
 //!   not answer, they are appended to maillog_file (safe_open's rules: a
 //!   new file is created mode 0600, or maillog_file_permissions' 0640 or
-//!   0644, as Postfix 3.11 does, 3.7 used 0644;
+//!   0644 where the release has that parameter (3.9 and later); 0600 on
+//!   3.7 too, which made it 0644: the one older behaviour not followed;
 //!   never through a symbolic link other than root's, as /dev/stdout is;
-//!   never to a file with more than one hard link).  As in Postfix 3.10
-//!   and later, the file is opened (created, empty) as soon as logging is
-//!   set up from main.cf and postlogd does not answer, even when nothing
-//!   is logged, and kept open; when it cannot be, `fatal: open logfile
-//!   'FILE': REASON` (safe_open's reason) ends the program at once, on
-//!   stderr and to syslog.  When a later record cannot be written, it is
-//!   lost, and unless the program is already dying of a fatal error, the
-//!   same fatal error ends it.
+//!   never to a file with more than one hard link).  Where the installed
+//!   release is Postfix 3.10 or later, the file is opened (created, empty)
+//!   as soon as logging is set up from main.cf and postlogd does not
+//!   answer, even when nothing is logged, and kept open; when it cannot
+//!   be, `fatal: open logfile 'FILE': REASON` (safe_open's reason) ends
+//!   the program at once, on stderr and to syslog, and when a later record
+//!   cannot be written, it is lost and, unless the program is already
+//!   dying of a fatal error, the same fatal error ends it.  Before 3.10
+//!   the file is opened only to log a record, and a record that cannot be
+//!   written is left out in silence.
 
 use std::ffi::CString;
 use std::io::Write;
@@ -94,8 +101,9 @@ pub fn configure_logging(
         let service = bfmt("%s/public/%s", &[queue_dir, service_name]);
         // msg_logger_init() connects at once; when postlogd does not
         // answer, Postfix 3.10 and later open the fallback file now (before
-        // dropping privileges, for postsuper), and die when they cannot.
-        if !postlogd_answers(&service) {
+        // dropping privileges, for postsuper), and die when they cannot;
+        // earlier releases open it only to log a record.
+        if opens_logfile_at_start() && !postlogd_answers(&service) {
             let f = safe_open_append(maillog_file)
                 .map_err(|why| open_logfile_error(maillog_file, &why))?;
             *LOGFILE.lock().unwrap_or_else(|e| e.into_inner()) = Some(f);
@@ -275,12 +283,20 @@ fn safe_open_create(file: &[u8]) -> std::result::Result<std::fs::File, SafeOpenE
     Ok(f)
 }
 
-/// The logfile cannot be written: Postfix's logwriter dies with `fatal:
-/// open logfile 'FILE': WHY`, which is not printed when the program is
-/// already dying of a fatal error (msg_fatal's own guard).
+/// Whether maillog_file is opened as soon as logging is set up (Postfix
+/// 3.10 and later, MAILLOG_CLIENT_FLAG_LOGWRITER_FALLBACK), not only when a
+/// record is logged.
+fn opens_logfile_at_start() -> bool {
+    crate::defaults::release().at_least(3, 10)
+}
+
+/// The logfile cannot be written: Postfix 3.10 and later's logwriter dies
+/// with `fatal: open logfile 'FILE': WHY`, which is not printed when the
+/// program is already dying of a fatal error (msg_fatal's own guard);
+/// earlier releases leave the record out in silence.
 fn logfile_unavailable(file: &[u8], why: &[u8], dying: bool) {
     static GUARD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    if dying || GUARD.swap(true, std::sync::atomic::Ordering::SeqCst) {
+    if !opens_logfile_at_start() || dying || GUARD.swap(true, std::sync::atomic::Ordering::SeqCst) {
         return;
     }
     report("fatal", libc::LOG_CRIT, &open_logfile_error(file, why));
@@ -467,7 +483,19 @@ fn printable_with(text: &[u8], utf8: bool) -> Vec<u8> {
     out
 }
 
-/// Writes one diagnostic line to stderr and syslog; level "info" has no
+/// Whether diagnostics go to stderr besides the log: always in Postfix
+/// 3.11 and later; before, only when stderr is a terminal (main() calls
+/// msg_vstream_init() only `if (isatty(STDERR_FILENO))`), so scripts, cron
+/// jobs and units see them in the log alone.  Decided once, at the first
+/// diagnostic (the release is asked only when stderr is no terminal).
+fn to_stderr() -> bool {
+    static WANTED: OnceLock<bool> = OnceLock::new();
+    *WANTED.get_or_init(|| {
+        nix::unistd::isatty(2).unwrap_or(false) || crate::defaults::release().at_least(3, 11)
+    })
+}
+
+/// Writes one diagnostic line to stderr (see [`to_stderr`]) and syslog; level "info" has no
 /// level word in either, as msg_info() prints it.
 fn report(level: &str, priority: libc::c_int, text: &[u8]) {
     let text = printable(text);
@@ -482,7 +510,9 @@ fn report(level: &str, priority: libc::c_int, text: &[u8]) {
     line.extend_from_slice(prefix.as_bytes());
     line.extend_from_slice(&text);
     line.push(b'\n');
-    let _ = std::io::stderr().lock().write_all(&line);
+    if to_stderr() {
+        let _ = std::io::stderr().lock().write_all(&line);
+    }
     let logger = LOGGER.lock().map(|l| l.clone()).unwrap_or(Logger::Syslog);
     match logger {
         Logger::Postlog {

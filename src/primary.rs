@@ -170,12 +170,16 @@ impl Primary {
     /// mode of a new maillog_file, `644`, `640` or `600`, leading zeros
     /// ignored (set_logwriter_create_perms); anything else is a warning
     /// (once: life-cycle commands load the primary again; upstream reads it
-    /// once), and 0600.
+    /// once), and 0600.  A release without the parameter ignores it; a new
+    /// file is then 0600 all the same, not 3.7's 0644 (the one behaviour
+    /// kept from later releases whatever the installed one: a log file
+    /// others can read).
     fn logfile_permissions(&self) -> Result<u32> {
         static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-        let value = match self.main_cf.get(b"maillog_file_permissions") {
-            Some(_) => self.param("maillog_file_permissions")?,
-            None => b"0600".to_vec(),
+        let name = b"maillog_file_permissions";
+        let value = match self.main_cf.get(name) {
+            Some(_) if defaults::is_builtin(name) => self.param("maillog_file_permissions")?,
+            _ => b"0600".to_vec(),
         };
         let digits = &value[value.iter().take_while(|&&b| b == b'0').count()..];
         Ok(match digits {

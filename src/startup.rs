@@ -1,6 +1,9 @@
 //! Start-up and the flow from argv to the action, in upstream's order.
 
 use std::ffi::OsString;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use nix::libc;
 
 use nix::fcntl::{open, OFlag};
 use nix::sys::signal::{signal, SigHandler, Signal};
@@ -95,13 +98,40 @@ fn run(args: Vec<Vec<u8>>) -> Result<i32> {
     }
 }
 
+/// Whether the caller left SIGPIPE ignored, as [`record_caller_sigpipe`]
+/// found it before the Rust runtime set it to ignored.
+static CALLER_IGNORED_SIGPIPE: AtomicBool = AtomicBool::new(false);
+
+/// Records the SIGPIPE disposition postmulti was started with.  Run from
+/// `.init_array` (src/main.rs), before the Rust runtime ignores SIGPIPE
+/// for itself: an exec() keeps only "ignored" or "default", and the C
+/// program, which never touches SIGPIPE, runs with the caller's choice.
+pub extern "C" fn record_caller_sigpipe() {
+    // SAFETY: sigaction() with a null new action only reads the disposition.
+    let ignored = unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut old) == 0
+            && old.sa_sigaction == libc::SIG_IGN
+    };
+    CALLER_IGNORED_SIGPIPE.store(ignored, Ordering::Relaxed);
+}
+
+/// Gives SIGPIPE back the caller's disposition, which every child inherits
+/// (postfix, postmulti-script, `-x` commands): default, so a closed pipe
+/// ends postmulti as it ends the C program, or ignored, so a write to one
+/// fails with EPIPE (`fatal: error writing output: Broken pipe` for `-l`).
+fn restore_caller_sigpipe() {
+    if !CALLER_IGNORED_SIGPIPE.load(Ordering::Relaxed) {
+        // SAFETY: setting a disposition before anything else runs.
+        unsafe {
+            let _ = signal(Signal::SIGPIPE, SigHandler::SigDfl);
+        }
+    }
+}
+
 /// Entry point: sets up diagnostics, runs, and exits.
 pub fn main() -> ! {
-    // A closed pipe ends postmulti the way it ends the C program.
-    // SAFETY: restoring the default disposition before anything else runs.
-    unsafe {
-        let _ = signal(Signal::SIGPIPE, SigHandler::SigDfl);
-    }
+    restore_caller_sigpipe();
     let args: Vec<Vec<u8>> = std::env::args_os().map(|a: OsString| from_os(a)).collect();
     msg::init(args.first().map(|a| a.as_slice()).unwrap_or(b"postmulti"));
     if let Some(status) = crate::additions::handle(&args) {

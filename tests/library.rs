@@ -152,30 +152,33 @@ fn maillog_file_prefixes_is_a_list() {
 
 /// The fallback log file: postlogd is not running, so the fatal record of
 /// `-i nosuch` is appended to maillog_file.  Postfix 3.10 and 3.11 (as
-/// seen: Debian 13 and unstable) create it mode 0600; 3.7 made it 0644.
-/// None writes through another user's symbolic link, a dangling one, or to
-/// a file with two hard links: 3.7 just leaves the record out, 3.10 and
-/// 3.11 open the file at start and die there with why.
+/// seen: Debian 13 and unstable) create it mode 0600; 3.7 made it 0644,
+/// the one older behaviour ours does not follow (a log others can read):
+/// pinned here.  None writes through another user's symbolic link, a
+/// dangling one, or to a file with two hard links: 3.7 just leaves the
+/// record out, 3.10 and 3.11 open the file at start and die there with why.
 #[test]
 fn fallback_log_file_is_0600_and_not_followed() {
     let s = primary("maillog_file = /var/log/pm.log").check(
         "stat -c %a /var/log/pm.log; sed 's/^.* postmulti\\[[0-9]*\\]/RECORD/' /var/log/pm.log",
     );
-    let ours = s.run_ours(&["-x", "-i", "nosuch", "true"]);
-    ours.assert_status(1)
-        .assert_stderr(fatal("No matching instances"));
-    assert_eq!(
-        ours.checks_str(),
-        "600\nRECORD: fatal: No matching instances\n[check 0: exit 0]\n"
-    );
-    if reference_at_least(3, 10) {
-        // The records name each side's own process id: compared through
-        // the check, which masks it.
-        let reference = s.run_reference(&["-x", "-i", "nosuch", "true"]);
-        reference
-            .assert_status(1)
+    let ours_checks = "600\nRECORD: fatal: No matching instances\n[check 0: exit 0]\n";
+    // The records name each side's own process id: compared through the
+    // check, which masks it.
+    for (side, checks) in [
+        (s.run_ours(&["-x", "-i", "nosuch", "true"]), ours_checks),
+        (
+            s.run_reference(&["-x", "-i", "nosuch", "true"]),
+            &*if reference_at_least(3, 10) {
+                ours_checks.to_string()
+            } else {
+                ours_checks.replacen("600", "644", 1)
+            },
+        ),
+    ] {
+        side.assert_status(1)
             .assert_stderr(fatal("No matching instances"));
-        assert_eq!(reference.checks_str(), ours.checks_str());
+        assert_eq!(side.checks_str(), checks);
     }
     // A file that cannot be opened safely: Postfix 3.10 and later open it
     // at start-up, when postlogd does not answer, and die at once with
@@ -200,19 +203,21 @@ fn fallback_log_file_is_0600_and_not_followed() {
             .setup(setup)
             .check("cat /etc/victim /var/log/pm.log 2>/dev/null | wc -c")
             .run(&["-x", "-i", "nosuch", "true"]);
-        let text = format!("open logfile '/var/log/pm.log': {why}");
-        c.ours.assert_status(1).assert_stderr(fatal(&text));
-        assert_eq!(
-            c.ours.postmulti_syslog(),
-            [format!("<18>TIME postmulti[PID]: fatal: {text}")]
-        );
-        if reference_at_least(3, 10) {
-            c.assert_same();
-        }
-        c.assert_status(1).assert_checks("0\n[check 0: exit 0]\n");
-        if !reference_at_least(3, 10) {
-            c.assert_stderr(fatal("No matching instances"));
-        }
+        c.assert_same()
+            .assert_status(1)
+            .assert_checks("0\n[check 0: exit 0]\n");
+        let text = if reference_at_least(3, 10) {
+            format!("open logfile '/var/log/pm.log': {why}")
+        } else {
+            "No matching instances".to_string()
+        };
+        c.assert_stderr(fatal(&text));
+        let records = if reference_at_least(3, 10) {
+            vec![format!("<18>TIME postmulti[PID]: fatal: {text}")]
+        } else {
+            vec![]
+        };
+        assert_eq!(c.ours.postmulti_syslog(), records);
     }
 }
 
@@ -388,21 +393,18 @@ fn init_accepts_a_g_and_i_and_ignores_them() {
 /// the second pass on line 3 (biff = no) also overrides line 24's yes of
 /// the pass before; 3.10 and 3.11 (as seen: Debian 13 and unstable) warn
 /// only about line 24 on every pass, as if each pass started afresh.  Ours
-/// follows 3.10+ whatever the reference.
+/// does as the reference's release.
 #[test]
 fn a_main_cf_changed_just_now_is_read_again() {
     let line_24 = "<20>TIME postmulti[PID]: warning: /etc/postfix/main.cf, line 24: overriding earlier entry: biff=no";
     let line_3 = "<20>TIME postmulti[PID]: warning: /etc/postfix/main.cf, line 3: overriding earlier entry: biff=yes";
-    let reference: &[&str] = if reference_at_least(3, 10) {
+    let expected: &[&str] = if reference_at_least(3, 10) {
         &[line_24]
     } else {
         &[line_24, line_3]
     };
     let c = primary("biff = yes").run_shell("touch /etc/postfix/main.cf && postmulti -l");
-    for (name, side, expected) in [
-        ("reference", c.reference(), reference),
-        ("ours", c.ours(), &[line_24][..]),
-    ] {
+    for (name, side) in [("reference", c.reference()), ("ours", c.ours())] {
         side.assert_status(0).assert_stdout(P);
         let records = side.postmulti_syslog();
         let mut distinct = records.clone();

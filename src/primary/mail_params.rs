@@ -32,8 +32,9 @@
 //!   MIN)` or `(max MAX)`.
 //! * default_privs, mail_owner and setgid_group (check_default_privs,
 //!   check_mail_owner, check_sgid_group, check_overlap): unknown, root,
-//!   sharing an ID, in Postfix 3.10's words where 3.7's differ (`user U has
-//!   the same user ID N as user V`, 3.7: `user U has same user ID as V`).
+//!   sharing an ID, in the installed release's words (3.10 and later:
+//!   `user U has the same user ID N as user V`, 3.7: `user U has same user
+//!   ID as V`).
 //! * inet_interfaces: each address must be one of this host's
 //!   (own_inet_addr_list()): `config variable inet_interfaces: host not
 //!   found: NAME`, `parameter inet_interfaces: no local interface found for
@@ -373,12 +374,16 @@ fn words(piece: &[u8]) -> Vec<&[u8]> {
 /// or not one of the installed Postfix's (socketmap_max_reply_size and
 /// tls_required_enable are 3.10's; default_cache_db_type,
 /// non_bdb_migration_level, non_bdb_migration_log_redirect and
-/// requiretls_enable 3.11's).  maillog_file_permissions (3.9) is always
-/// checked: this postmulti uses it whatever the release (src/primary.rs).
+/// requiretls_enable 3.11's, maillog_file_permissions 3.9's: checked
+/// before the installed Postfix's table may be in use, so asked of the
+/// release).
 fn set(p: &Primary, name: &str) -> Result<Option<Vec<u8>>> {
-    let known = is_builtin(name.as_bytes()) || name == "maillog_file_permissions";
+    let known = || match name {
+        "maillog_file_permissions" => crate::defaults::release().at_least(3, 9),
+        _ => is_builtin(name.as_bytes()),
+    };
     match p.main_cf.get(name.as_bytes()) {
-        Some(_) if known => p.param(name).map(Some),
+        Some(_) if known() => p.param(name).map(Some),
         _ => Ok(None),
     }
 }
@@ -588,14 +593,12 @@ fn users_and_groups(p: &Primary) -> Result<()> {
     let owner = user(file, "mail_owner", &owner_name)?;
     if let Ok(Some(first)) = nix::unistd::User::from_uid(owner.uid.into()) {
         if first.name.as_bytes() != c_text(&owner_name) {
+            let twin = same_id(b"user", owner.uid, first.name.as_bytes());
             return Err(cat(&[
                 file,
                 b"parameter mail_owner: user ",
                 &owner_name,
-                b" has the same user ID ",
-                &id(owner.uid),
-                b" as user ",
-                first.name.as_bytes(),
+                &twin,
             ]));
         }
     }
@@ -606,6 +609,28 @@ fn users_and_groups(p: &Primary) -> Result<()> {
         (&owner_name, &owner),
         (&group_name, sgid),
     )
+}
+
+/// How the installed release says that a user or group (KIND) shares
+/// its ID N with FIRST, the first of that ID: Postfix 3.10 and later
+/// ` has the same user ID N as user FIRST`, before ` has same user ID as
+/// FIRST`.
+fn same_id(kind: &[u8], n: u32, first: &[u8]) -> Vec<u8> {
+    if crate::defaults::release().at_least(3, 10) {
+        [
+            b" has the same ",
+            kind,
+            b" ID ",
+            &id(n),
+            b" as ",
+            kind,
+            b" ",
+            first,
+        ]
+        .concat()
+    } else {
+        [b" has same ", kind, b" ID as ", first].concat()
+    }
 }
 
 /// A user or group ID as Postfix prints it (%ld).
@@ -626,15 +651,8 @@ fn sgid_group(file: &[u8], name: &[u8]) -> Result<u32> {
     }
     if let Ok(Some(first)) = nix::unistd::Group::from_gid(group.gid) {
         if first.name.as_bytes() != c_text(name) {
-            return Err(cat(&[
-                about,
-                b"group ",
-                name,
-                b" has the same group ID ",
-                &id(sgid),
-                b" as group ",
-                first.name.as_bytes(),
-            ]));
+            let twin = same_id(b"group", sgid, first.name.as_bytes());
+            return Err(cat(&[about, b"group ", name, &twin]));
         }
     }
     Ok(sgid)
