@@ -33,7 +33,9 @@
 //!   MAIL_LOGTAG (which is set to syslog_name either way).
 //! * TZ is removed at start-up (msg_syslog_init), so children never see it.
 //! * MAIL_CONFIG is read as it is (getenv(): mail_conf_suck and
-//!   postmulti's main()).
+//!   postmulti's main()); a directory other than the default must then be
+//!   listed in the default main.cf's alternate_config_directories or
+//!   multi_instance_directories ([`check_config_dir`], mail_conf_checkdir).
 //! * postconf, which ignores `-c` then, reads every secondary's
 //!   parameters: the native reader does not stand in for it
 //!   ([`crate::secondary`]).
@@ -46,8 +48,9 @@ use std::sync::OnceLock;
 use nix::unistd::{getegid, geteuid, getgid, getuid};
 
 use crate::bytes::{from_os, is_white_space, mystrtokq, os, trim};
-use crate::maincf::split_nameval;
-use crate::msg::{bfmt, Fatal};
+use crate::defaults::default_str;
+use crate::maincf::{split_nameval, LineReader};
+use crate::msg::{self, bfmt, io_error_text, Fatal};
 
 /// Postfix's PATH for a process that has none (ROOT_PATH).
 pub const ROOT_PATH: &[u8] = b"/bin:/usr/bin:/sbin:/usr/sbin";
@@ -84,6 +87,56 @@ pub fn drop_tz_when_unsafe() {
         // SAFETY: tzset() only rereads TZ; no other thread runs yet.
         unsafe { tzset() };
     }
+}
+
+/// A non-default configuration directory named by MAIL_CONFIG must, under
+/// unsafe credentials, be listed in the default main.cf's
+/// alternate_config_directories or multi_instance_directories, unexpanded
+/// (mail_conf_checkdir(), called by mail_conf_suck()).
+pub fn check_config_dir(config_dir: &[u8]) -> Result<(), Fatal> {
+    let default_dir = default_str("config_directory").as_bytes();
+    if config_dir == default_dir || !unsafe_credentials() {
+        return Ok(());
+    }
+    let path = crate::bytes::join(default_dir, b"main.cf");
+    let why = |e: std::io::Error| io_error_text(&e).into_bytes();
+    let data = std::fs::File::open(os(&path))
+        .map_err(|e| Fatal(bfmt("open file %s: %s", &[&path, &why(e)])))?;
+    let data = {
+        use std::io::Read;
+        let mut buf = Vec::new();
+        (&data)
+            .read_to_end(&mut buf)
+            .map_err(|e| Fatal(bfmt("read file %s: %s", &[&path, &why(e)])))?;
+        buf
+    };
+    let mut reader = LineReader::new(&path, &data);
+    let mut found = false;
+    while !found {
+        let mut warnings = Vec::new();
+        let line = reader.next_line(&mut warnings);
+        warnings.iter().for_each(|w| msg::warn(w));
+        let Some(line) = line else { break };
+        if let Ok((name, value)) = split_nameval(&line.text) {
+            if name == b"alternate_config_directories" || name == b"multi_instance_directories" {
+                found = value
+                    .split(|&b| b == b',' || is_white_space(b))
+                    .filter(|dir| !dir.is_empty())
+                    .any(|dir| dir == config_dir);
+            }
+        }
+    }
+    if found {
+        return Ok(());
+    }
+    msg::error(&bfmt(
+        "unauthorized configuration directory name: %s",
+        &[config_dir],
+    ));
+    Err(Fatal(bfmt(
+        "specify \"alternate_config_directories = %s\" or \"multi_instance_directories = %s\" in %s",
+        &[config_dir, config_dir, &path],
+    )))
 }
 
 /// Sets PATH to "$command_directory:" + the old PATH, or ROOT_PATH when it

@@ -1,4 +1,4 @@
-//! Diagnostics: `NAME: fatal: text` and `NAME: warning: text` on stderr and
+//! Diagnostics: `NAME: fatal: text`, `NAME: error: text` and `NAME: warning: text` on stderr and
 //! the same text to syslog (tag NAME with the pid, facility mail), the way
 //! Postfix's msg(3) reports them.  Rules (msg_output, printable,
 //! maillog_client, msg_logger, logwriter):
@@ -516,6 +516,11 @@ pub fn info(text: &[u8]) {
 /// Reports a warning and goes on.
 pub fn warn(text: &[u8]) {
     report("warning", libc::LOG_WARNING, text);
+}
+
+/// Reports an error and goes on, as msg_error() does (a fatal follows).
+pub fn error(text: &[u8]) {
+    report("error", libc::LOG_ERR, text);
 }
 
 /// Reports a fatal error the way a child process of upstream's would have

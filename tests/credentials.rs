@@ -1,7 +1,9 @@
 //! Unsafe credentials: run as a set-uid or set-gid program would be (real
 //! and effective user or group IDs differ, `setpriv --ruid=65534
 //! --euid=0`), upstream does not trust the caller's environment where it
-//! reads it with safe_getenv(), removes TZ, and its postconf ignores `-c`.
+//! reads it with safe_getenv(), removes TZ, checks a non-default
+//! MAIL_CONFIG against the default main.cf (mail_conf_checkdir), and its
+//! postconf ignores `-c`.
 //! Each test runs the same command under Debian's postmulti and ours
 //! (src/environ.rs lists the rules).
 //!
@@ -224,6 +226,79 @@ fn x_child_postlog_variables_with_maillog_file_and_unsafe_user_ids() {
         .assert_same();
 }
 
+/// A MAIL_CONFIG directory that the default main.cf does not list is
+/// refused before anything else is read: an error, then the fatal that
+/// says what to add, on stderr and to syslog (not to the caller's
+/// POSTLOG_SERVICE).
+#[test]
+fn unlisted_mail_config_with_unsafe_user_ids() {
+    Scenario::new()
+        .setup("cp -a /etc/postfix /etc/postfix-x")
+        .run_shell(&format!(
+            "env {CALLER} MAIL_CONFIG=/etc/postfix-x {UNSAFE_UID} /usr/sbin/postmulti -l"
+        ))
+        .assert_status(1)
+        .assert_stderr(
+            "postmulti: error: unauthorized configuration directory name: /etc/postfix-x\n\
+             postmulti: fatal: specify \"alternate_config_directories = /etc/postfix-x\" or \"multi_instance_directories = /etc/postfix-x\" in /etc/postfix/main.cf\n",
+        )
+        .assert_syslog(&[
+            "<19>TIME postmulti[PID]: error: unauthorized configuration directory name: /etc/postfix-x",
+            "<18>TIME postmulti[PID]: fatal: specify \"alternate_config_directories = /etc/postfix-x\" or \"multi_instance_directories = /etc/postfix-x\" in /etc/postfix/main.cf",
+        ])
+        .assert_same();
+}
+
+/// A listed one (alternate_config_directories or
+/// multi_instance_directories, as written, unexpanded) passes that check,
+/// and postmulti then refuses it as it does any non-default directory.
+#[test]
+fn listed_mail_config_with_unsafe_user_ids() {
+    for listed in [
+        "alternate_config_directories = /etc/postfix-y, /etc/postfix-x",
+        "multi_instance_directories = /etc/postfix-x",
+    ] {
+        Scenario::new()
+            .setup("cp -a /etc/postfix /etc/postfix-x")
+            .main_cf_append("/etc/postfix/main.cf", listed)
+            .run_shell(&format!(
+                "env MAIL_CONFIG=/etc/postfix-x {UNSAFE_UID} /usr/sbin/postmulti -l"
+            ))
+            .assert_status(1)
+            .assert_stderr(
+                "postmulti: fatal: Non-default configuration directory: MAIL_CONFIG=/etc/postfix-x\n",
+            )
+            .assert_same();
+    }
+    // Listed only through a parameter: the check reads words, not values.
+    Scenario::new()
+        .setup("cp -a /etc/postfix /etc/postfix-x")
+        .main_cf_append(
+            "/etc/postfix/main.cf",
+            "x = /etc/postfix-x\nalternate_config_directories = $x",
+        )
+        .run_shell(&format!(
+            "env MAIL_CONFIG=/etc/postfix-x {UNSAFE_UID} /usr/sbin/postmulti -l"
+        ))
+        .assert_status(1)
+        .assert_stderr_line(
+            "postmulti: error: unauthorized configuration directory name: /etc/postfix-x",
+        )
+        .assert_same();
+}
+
+/// The default directory named by MAIL_CONFIG needs no listing.
+#[test]
+fn default_mail_config_with_unsafe_user_ids() {
+    Scenario::new()
+        .run_shell(&format!(
+            "env MAIL_CONFIG=/etc/postfix {UNSAFE_UID} /usr/sbin/postmulti -l"
+        ))
+        .assert_status(0)
+        .assert_stdout("-               -               y         /etc/postfix\n")
+        .assert_same();
+}
+
 /// With secondary instances, postconf (which ignores `-c` under unsafe
 /// credentials) answers with the primary's directories, and the first
 /// secondary's claim conflicts: exit 1 with upstream's words.
@@ -246,5 +321,21 @@ fn list_with_secondaries_as_root_with_another_real_group() {
         .run_shell(&format!("{ROOT_OTHER_GID} /usr/sbin/postmulti -l"))
         .assert_status(0)
         .assert_stdout_line("postfix-a       g1              n         /etc/postfix-a")
+        .assert_same();
+}
+
+/// Without the default main.cf, the check cannot read it: upstream's
+/// fatal error names it.
+#[test]
+fn mail_config_check_without_the_default_main_cf() {
+    Scenario::new()
+        .setup("mkdir /etc/postfix-x\nmv /etc/postfix/main.cf /etc/postfix-x/main.cf")
+        .run_shell(&format!(
+            "env MAIL_CONFIG=/etc/postfix-x {UNSAFE_UID} /usr/sbin/postmulti -l"
+        ))
+        .assert_status(1)
+        .assert_stderr(
+            "postmulti: fatal: open file /etc/postfix/main.cf: No such file or directory\n",
+        )
         .assert_same();
 }
