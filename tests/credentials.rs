@@ -339,3 +339,27 @@ fn mail_config_check_without_the_default_main_cf() {
         )
         .assert_same();
 }
+
+/// postmulti's own records are stamped without the caller's TZ under
+/// unsafe credentials, and with it otherwise (here a maillog_file record;
+/// TZ=XYZ-14 is fourteen hours east, so the hour differs from the local
+/// one).  The check compares the hour and removes the file.
+#[test]
+fn record_time_stamps_ignore_tz_with_unsafe_user_ids() {
+    const HOUR: &str = "h=$(cut -c8-9 /var/log/pm.log)\n\
+         if [ \"$h\" = \"$(date +%H)\" ]; then echo local-hour\n\
+         elif [ \"$h\" = \"$(TZ=XYZ-14 date +%H)\" ]; then echo caller-hour\n\
+         else echo \"hour $h\"; fi\nrm -f /var/log/pm.log";
+    for (prefix, hour) in [(UNSAFE_UID, "local-hour"), ("", "caller-hour")] {
+        Scenario::new()
+            .main_cf_append("/etc/postfix/main.cf", "maillog_file = /var/log/pm.log")
+            .check(HOUR)
+            .run_shell(&format!(
+                "env TZ=XYZ-14 {prefix} /usr/sbin/postmulti -i nosuch -x true"
+            ))
+            .assert_status(1)
+            .assert_stderr("postmulti: fatal: No matching instances\n")
+            .assert_checks(format!("{hour}\n[check 0: exit 0]\n"))
+            .assert_same();
+    }
+}
