@@ -1,5 +1,6 @@
 //! The environment upstream builds for its children: PATH with
-//! $command_directory first, and the import_environment filter.
+//! $command_directory first, and the import_environment filter; and what
+//! upstream trusts of the caller's environment.
 //!
 //! Rules (mail_parm_split, mystrtokq, extpar, clean_env), each pinned by a
 //! test in tests/hygiene.rs or below:
@@ -16,22 +17,132 @@
 //!   malformed one is `fatal: clean_env: WHY in: ELEMENT`).
 //! * This happens just before postmulti-script is run (life-cycle
 //!   commands); iterator commands keep the caller's environment.
+//!
+//! Unsafe credentials (unsafe(), safe_getenv(); tests/credentials.rs):
+//! * Credentials are unsafe when the real and effective user IDs are not
+//!   both 0, and the real and effective user IDs differ or the real and
+//!   effective group IDs differ (a set-uid or set-gid program, `setpriv
+//!   --ruid=65534 --euid=0`).  Real and effective root with different
+//!   group IDs is safe.
+//! * Then [`safe_getenv`] answers nothing, wherever upstream reads the
+//!   environment with safe_getenv(): PATH when $command_directory is put
+//!   first (ROOT_PATH follows it), the names import_environment keeps
+//!   (only its `NAME=value` entries are set), POSTLOG_SERVICE and
+//!   POSTLOG_HOSTNAME (logging starts on syslog, and when main.cf sets no
+//!   maillog_file they are left in the environment, not removed), and
+//!   MAIL_LOGTAG (which is set to syslog_name either way).
+//! * TZ is removed at start-up (msg_syslog_init), so children never see it.
+//! * MAIL_CONFIG is read as it is (getenv(): mail_conf_suck and
+//!   postmulti's main()); a directory other than the default must then be
+//!   listed in the default main.cf's alternate_config_directories or
+//!   multi_instance_directories ([`check_config_dir`], mail_conf_checkdir).
+//! * postconf, which ignores `-c` then, reads every secondary's
+//!   parameters: the native reader does not stand in for it
+//!   ([`crate::secondary`]).
+//! * Variables upstream reads with plain getenv() (MAIL_CONFIG) or never
+//!   reads in this process (MAIL_DEBUG, MAIL_VERBOSE) are not affected.
 
 use std::ffi::OsString;
+use std::sync::OnceLock;
+
+use nix::unistd::{getegid, geteuid, getgid, getuid};
 
 use crate::bytes::{from_os, is_white_space, mystrtokq, os, trim};
-use crate::maincf::split_nameval;
-use crate::msg::{bfmt, Fatal};
+use crate::defaults::default_str;
+use crate::maincf::{split_nameval, LineReader};
+use crate::msg::{self, bfmt, io_error_text, Fatal};
 
 /// Postfix's PATH for a process that has none (ROOT_PATH).
 pub const ROOT_PATH: &[u8] = b"/bin:/usr/bin:/sbin:/usr/sbin";
 
+/// Whether the caller's environment is not to be trusted (unsafe()): the
+/// real and effective user IDs are not both root, and the user IDs or the
+/// group IDs differ.  Computed once: postmulti never changes them.
+pub fn unsafe_credentials() -> bool {
+    static UNSAFE: OnceLock<bool> = OnceLock::new();
+    *UNSAFE.get_or_init(|| {
+        let (uid, euid) = (getuid(), geteuid());
+        !(uid.is_root() && euid.is_root()) && (uid != euid || getgid() != getegid())
+    })
+}
+
+/// A variable of the caller's environment, or none under unsafe
+/// credentials (safe_getenv()).
+pub fn safe_getenv(name: impl AsRef<std::ffi::OsStr>) -> Option<OsString> {
+    if unsafe_credentials() {
+        None
+    } else {
+        std::env::var_os(name)
+    }
+}
+
+/// Removes TZ under unsafe credentials, before any time is formatted, as
+/// the first msg_syslog_init() or msg_logger_init() call does.
+pub fn drop_tz_when_unsafe() {
+    if unsafe_credentials() && std::env::var_os("TZ").is_some() {
+        std::env::remove_var("TZ");
+        extern "C" {
+            fn tzset();
+        }
+        // SAFETY: tzset() only rereads TZ; no other thread runs yet.
+        unsafe { tzset() };
+    }
+}
+
+/// A non-default configuration directory named by MAIL_CONFIG must, under
+/// unsafe credentials, be listed in the default main.cf's
+/// alternate_config_directories or multi_instance_directories, unexpanded
+/// (mail_conf_checkdir(), called by mail_conf_suck()).
+pub fn check_config_dir(config_dir: &[u8]) -> Result<(), Fatal> {
+    let default_dir = default_str("config_directory").as_bytes();
+    if config_dir == default_dir || !unsafe_credentials() {
+        return Ok(());
+    }
+    let path = crate::bytes::join(default_dir, b"main.cf");
+    let why = |e: std::io::Error| io_error_text(&e).into_bytes();
+    let data = std::fs::File::open(os(&path))
+        .map_err(|e| Fatal(bfmt("open file %s: %s", &[&path, &why(e)])))?;
+    let data = {
+        use std::io::Read;
+        let mut buf = Vec::new();
+        (&data)
+            .read_to_end(&mut buf)
+            .map_err(|e| Fatal(bfmt("read file %s: %s", &[&path, &why(e)])))?;
+        buf
+    };
+    let mut reader = LineReader::new(&path, &data);
+    let mut found = false;
+    while !found {
+        let mut warnings = Vec::new();
+        let line = reader.next_line(&mut warnings);
+        warnings.iter().for_each(|w| msg::warn(w));
+        let Some(line) = line else { break };
+        if let Ok((name, value)) = split_nameval(&line.text) {
+            if name == b"alternate_config_directories" || name == b"multi_instance_directories" {
+                found = value
+                    .split(|&b| b == b',' || is_white_space(b))
+                    .filter(|dir| !dir.is_empty())
+                    .any(|dir| dir == config_dir);
+            }
+        }
+    }
+    if found {
+        return Ok(());
+    }
+    msg::error(&bfmt(
+        "unauthorized configuration directory name: %s",
+        &[config_dir],
+    ));
+    Err(Fatal(bfmt(
+        "specify \"alternate_config_directories = %s\" or \"multi_instance_directories = %s\" in %s",
+        &[config_dir, config_dir, &path],
+    )))
+}
+
 /// Sets PATH to "$command_directory:" + the old PATH, or ROOT_PATH when it
-/// was empty or unset (prepend_command_path).
+/// was empty, unset, or not to be trusted (prepend_command_path).
 pub fn prepend_command_path(command_dir: &[u8]) {
-    let old = std::env::var_os("PATH")
-        .map(from_os)
-        .filter(|p| !p.is_empty());
+    let old = safe_getenv("PATH").map(from_os).filter(|p| !p.is_empty());
     let mut path = command_dir.to_vec();
     path.push(b':');
     path.extend_from_slice(old.as_deref().unwrap_or(ROOT_PATH));
@@ -88,9 +199,10 @@ pub fn mail_parm_split(name: &str, value: &[u8]) -> Result<Vec<Vec<u8>>, Fatal> 
     Ok(out)
 }
 
-/// The environment kept by import_environment: named variables that are set,
-/// and `NAME=value` entries (split as split_nameval does), in list order
-/// (clean_env); a malformed entry is upstream's fatal error.
+/// The environment kept by import_environment: named variables that are set
+/// (none under unsafe credentials: safe_getenv), and `NAME=value` entries
+/// (split as split_nameval does), in list order (clean_env); a malformed
+/// entry is upstream's fatal error.
 pub fn cleaned(import: &[Vec<u8>]) -> Result<Vec<(OsString, OsString)>, Fatal> {
     let mut kept: Vec<(OsString, OsString)> = Vec::new();
     let mut put = |name: &[u8], value: OsString| {
@@ -105,7 +217,7 @@ pub fn cleaned(import: &[Vec<u8>]) -> Result<Vec<(OsString, OsString)>, Fatal> {
             let (name, value) = split_nameval(entry)
                 .map_err(|why| Fatal(bfmt("clean_env: %s in: %s", &[why.as_bytes(), entry])))?;
             put(name, os(value).to_os_string());
-        } else if let Some(value) = std::env::var_os(os(entry)) {
+        } else if let Some(value) = safe_getenv(os(entry)) {
             put(entry, value);
         }
     }

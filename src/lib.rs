@@ -31,7 +31,7 @@
 //! | iterator mode | [`iterate`]: `run` picks the order and flags from `-p`'s first word (start commands: in order, disabled instances get `check`; stop commands: reversed, disabled skipped; control commands: disabled skipped), `in_order` walks the table (`-R` backwards), `list` for `-l`/`-j`, `each` and `run_user_command` fork and exec for `-x` and `-p` | iterate_command, list_instances |
 //! | life-cycle mode | [`manage`]: `plan` checks and places (`create`, `import`, `destroy`, `deport`, `enable`, `disable`, `assign`; `plan_init` for `init`), `exec_helper` execs `postmulti-script` with the lock still held | manage_instance and its helpers |
 //! | the lock | [`lock`]: `acquire`, called from `startup::run` | (none: upstream has no lock) |
-//! | environment | [`environ`]: `prepend_command_path`, `cleaned` | import_environment |
+//! | environment | [`environ`]: `prepend_command_path`, `cleaned`; `unsafe_credentials` and `safe_getenv` (what of the caller's environment is trusted), `drop_tz_when_unsafe`, `check_config_dir` | import_environment, clean_env, unsafe, safe_getenv, msg_syslog_init's TZ, mail_conf_checkdir |
 //! | diagnostics | [`msg`]: `postmulti: fatal: ...` on stderr and to syslog, or to postlogd or a file with `maillog_file`; `bfmt` formats with upstream's `%s` | msg(3), msg_syslog, maillog_client |
 //! | additions | [`additions`]: `--version` and `--completions SHELL`, words upstream rejects | |
 //! | helpers | [`bytes`]: `join` (DIR/NAME), `c_string`, `non_empty`, `yes_no`, `trim`/`trim_end`, `is_space` (C isspace) and `is_white_space` (Postfix's " \t\r\n") | |

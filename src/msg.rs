@@ -1,4 +1,4 @@
-//! Diagnostics: `NAME: fatal: text` and `NAME: warning: text` on stderr and
+//! Diagnostics: `NAME: fatal: text`, `NAME: error: text` and `NAME: warning: text` on stderr and
 //! the same text to syslog (tag NAME with the pid, facility mail), the way
 //! Postfix's msg(3) reports them.  Rules (msg_output, printable,
 //! maillog_client, msg_logger, logwriter):
@@ -11,7 +11,8 @@
 //!   been processed with smtputf8_enable = yes (before that, `open
 //!   /tmp/é/main.cf` shows `??`).
 //! * Without maillog_file, records go to syslog.  With it (or, before
-//!   main.cf is read, with POSTLOG_SERVICE in the environment) they go to
+//!   main.cf is read, with POSTLOG_SERVICE in the environment and safe
+//!   credentials: [`crate::environ::safe_getenv`]) they go to
 //!   postlogd's socket as `MON DD HH:MM:SS HOST NAME[PID]: LEVEL: TEXT`
 //!   (HOST: myhostname's first label), not to syslog; when postlogd does
 //!   not answer, they are appended to maillog_file (safe_open's rules: a
@@ -63,9 +64,10 @@ enum Logger {
 
 static LOGGER: Mutex<Logger> = Mutex::new(Logger::Syslog);
 
-/// A non-empty environment variable, as bytes.
+/// A non-empty environment variable, as bytes; none under unsafe
+/// credentials (maillog_client_init() reads them with safe_getenv()).
 fn env_bytes(name: &str) -> Option<Vec<u8>> {
-    std::env::var_os(name)
+    crate::environ::safe_getenv(name)
         .map(from_os)
         .filter(|v| !v.is_empty())
 }
@@ -73,7 +75,8 @@ fn env_bytes(name: &str) -> Option<Vec<u8>> {
 /// Chooses the logger from main.cf as maillog_client_init() does after the
 /// configuration is read: maillog_file set means postlog logging, and
 /// POSTLOG_SERVICE / POSTLOG_HOSTNAME are exported for children; otherwise
-/// syslog, and those two variables are removed.  With maillog_file set and
+/// syslog, and those two variables are removed (unless credentials are
+/// unsafe: then they were never read, and stay).  With maillog_file set and
 /// postlogd not answering, the file is opened (created) now and kept for
 /// the records to come; the error is the fatal text when it cannot be.
 pub fn configure_logging(
@@ -122,7 +125,8 @@ pub fn configure_logging(
     Ok(())
 }
 
-/// Before main.cf is read, POSTLOG_SERVICE in the environment selects postlog logging.
+/// Before main.cf is read, POSTLOG_SERVICE in the environment selects
+/// postlog logging (not under unsafe credentials).
 fn logging_from_environment() {
     if let Some(service) = env_bytes("POSTLOG_SERVICE") {
         let hostname = env_bytes("POSTLOG_HOSTNAME").unwrap_or_else(|| b"amnesiac".to_vec());
@@ -398,13 +402,15 @@ pub fn io_error_text(err: &std::io::Error) -> String {
     }
 }
 
-/// Sets the program name from `argv[0]` and opens syslog with it.
+/// Sets the program name from `argv[0]`, drops TZ under unsafe
+/// credentials, and opens syslog with the name.
 pub fn init(argv0: &[u8]) {
     let name = match argv0.iter().rposition(|&b| b == b'/') {
         Some(at) if at + 1 < argv0.len() => &argv0[at + 1..],
         _ => argv0,
     };
     let name = PROGNAME.get_or_init(|| name.to_vec());
+    crate::environ::drop_tz_when_unsafe();
     logging_from_environment();
     let ident = IDENT.get_or_init(|| c_string(name));
     // SAFETY: ident is a valid NUL-terminated string that lives as long as the process.
@@ -540,6 +546,11 @@ pub fn info(text: &[u8]) {
 /// Reports a warning and goes on.
 pub fn warn(text: &[u8]) {
     report("warning", libc::LOG_WARNING, text);
+}
+
+/// Reports an error and goes on, as msg_error() does (a fatal follows).
+pub fn error(text: &[u8]) {
+    report("error", libc::LOG_ERR, text);
 }
 
 /// Reports a fatal error the way a child process of upstream's would have

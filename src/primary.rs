@@ -65,6 +65,7 @@ pub struct Primary {
 impl Primary {
     /// Reads CONFIG_DIR/main.cf and evaluates what postmulti needs.
     pub fn load(config_dir: &[u8]) -> Result<Primary> {
+        crate::environ::check_config_dir(config_dir)?;
         let mut warnings = Vec::new();
         let read = MainCf::read(config_dir, &mut warnings);
         warn_once(warnings);

@@ -3,6 +3,9 @@
 //! multi_instance_group multi_instance_enable` prints them: from postconf
 //! itself, or from the native reader ([`crate::native`]) when it has shown
 //! that postconf would print exactly its answer and nothing on stderr.
+//! Under unsafe credentials ([`crate::environ::unsafe_credentials`])
+//! postconf ignores `-c` and reads the default main.cf: postconf always
+//! answers then.
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;
@@ -17,7 +20,7 @@ use crate::native;
 /// Fills in an instance's queue and data directories, name, group and
 /// enable flag from its main.cf (load_instance).
 pub fn load(inst: &mut Instance, command_dir: &[u8]) -> Result<()> {
-    let answer = postconf_runnable(command_dir)
+    let answer = native_allowed(command_dir)
         .then(|| native::native(&inst.config_dir))
         .flatten();
     load_with(inst, command_dir, answer)
@@ -38,10 +41,17 @@ pub fn postconf_runnable(command_dir: &[u8]) -> bool {
     nix::unistd::access(os(&postconf), nix::unistd::AccessFlags::X_OK).is_ok()
 }
 
+/// Whether the native reader may answer for postconf: postconf can run,
+/// and credentials are safe (under unsafe ones postconf ignores `-c`).
+fn native_allowed(command_dir: &[u8]) -> bool {
+    postconf_runnable(command_dir) && !crate::environ::unsafe_credentials()
+}
+
 /// The native reader's answers for DIRS, read ahead ([`native::read_ahead`]);
-/// none when postconf could not run, so that every instance goes to it.
+/// none when it may not answer ([`native_allowed`]), so that every
+/// instance goes to postconf.
 pub fn native_answers(dirs: &[Vec<u8>], command_dir: &[u8]) -> Vec<Option<Vec<u8>>> {
-    if postconf_runnable(command_dir) {
+    if native_allowed(command_dir) {
         native::read_ahead(dirs)
     } else {
         Vec::new()

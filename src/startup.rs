@@ -30,7 +30,8 @@ fn open_standard_descriptors() -> Result<()> {
     Ok(())
 }
 
-/// The primary configuration directory: MAIL_CONFIG or the default.
+/// The primary configuration directory: MAIL_CONFIG or the default (plain
+/// getenv(), as mail_conf_suck(), whatever the credentials).
 fn config_dir_from_environment() -> Vec<u8> {
     std::env::var_os("MAIL_CONFIG")
         .map(from_os)
@@ -41,7 +42,10 @@ fn config_dir_from_environment() -> Vec<u8> {
 fn load_primary(config_dir: &[u8]) -> Result<Primary> {
     let primary = Primary::load(config_dir)?;
     msg::set_utf8(primary.smtputf8);
-    std::env::set_var("MAIL_LOGTAG", os(&primary.syslog_name));
+    // mail_params_init() sets it unless safe_getenv() already has it.
+    if crate::environ::safe_getenv("MAIL_LOGTAG").as_deref() != Some(os(&primary.syslog_name)) {
+        std::env::set_var("MAIL_LOGTAG", os(&primary.syslog_name));
+    }
     Ok(primary)
 }
 
