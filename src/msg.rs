@@ -304,7 +304,7 @@ fn logfile_unavailable(file: &[u8], why: &[u8], dying: bool) {
         return;
     }
     report("fatal", libc::LOG_CRIT, &open_logfile_error(file, why));
-    std::process::exit(1)
+    exit_fatally()
 }
 
 /// logwriter_open_or_die()'s fatal text.
@@ -553,15 +553,28 @@ pub fn error(text: &[u8]) {
     report("error", libc::LOG_ERR, text);
 }
 
+/// How long msg_fatal() waits before it exits (a throttle for daemons that
+/// a master would restart at once; every Postfix program has it).
+const FATAL_PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Reports a fatal error the way a child process of upstream's would have
-/// just before exiting; this process goes on.
+/// just before exiting, and waits as that child would have; this process
+/// goes on.
 pub fn child_fatal(text: &[u8]) {
     report("fatal", libc::LOG_CRIT, text);
+    std::thread::sleep(FATAL_PAUSE);
 }
 
-/// Reports a fatal error and exits with status 1.
+/// Reports a fatal error and exits with status 1, a second later, as
+/// msg_fatal() does.
 pub fn fatal(text: &[u8]) -> ! {
     report("fatal", libc::LOG_CRIT, text);
+    exit_fatally()
+}
+
+/// msg_fatal()'s end: sleep(1), then exit with status 1.
+fn exit_fatally() -> ! {
+    std::thread::sleep(FATAL_PAUSE);
     std::process::exit(1)
 }
 
