@@ -370,6 +370,10 @@ impl Release {
 /// from (one stat), else that postconf's `postconf -dh mail_version` (one
 /// process, once a run, only on those paths).  Without any, the newest.
 pub fn release() -> Release {
+    #[cfg(test)]
+    if let Some(r) = ASSUMED_RELEASE.with(|a| a.get()) {
+        return r;
+    }
     static EARLY: OnceLock<Release> = OnceLock::new();
     let from_table = |t: &Table| Release::parse(t.mail_version);
     if let Some(r) = active().and_then(|a| from_table(&a.table)) {
@@ -391,6 +395,19 @@ pub fn release() -> Release {
         }
         .unwrap_or(Release::NEWEST)
     })
+}
+
+#[cfg(test)]
+thread_local! {
+    /// The release a unit test stands for, in its own thread.
+    static ASSUMED_RELEASE: std::cell::Cell<Option<Release>> = const { std::cell::Cell::new(None) };
+}
+
+/// Makes [`release`] answer RELEASE in this thread (unit tests of
+/// behaviour that differs between releases).
+#[cfg(test)]
+pub(crate) fn assume_release(major: u32, minor: u32) {
+    ASSUMED_RELEASE.with(|a| a.set(Some(Release { major, minor })));
 }
 
 /// `postconf -dh mail_version` of the installed Postfix (stderr dropped).

@@ -352,6 +352,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> (Result<MainCf, Vec<u8>>, Vec<String>) {
+        crate::defaults::assume_release(3, 10);
         let mut w = Vec::new();
         let r = MainCf::parse(b"/x/main.cf", text.as_bytes(), &[], &mut w);
         (
@@ -448,8 +449,10 @@ mod tests {
         assert_eq!(cf.get(b"b"), Some(&b"1"[..]));
     }
 
-    /// The warnings of reading DATA as /x/main.cf, and the lines read.
+    /// The warnings of reading DATA as /x/main.cf, and the lines read, as
+    /// Postfix 3.10 and later read them.
     fn lines(data: &[u8]) -> (Vec<(usize, Vec<u8>)>, Vec<String>) {
+        crate::defaults::assume_release(3, 10);
         let mut w = Vec::new();
         let lines = logical_lines(b"/x/main.cf", data, &mut w)
             .into_iter()
@@ -464,6 +467,15 @@ mod tests {
     }
 
     const NUL_WARNING: &str = "text after null byte may be ignored";
+
+    #[test]
+    fn postfix_3_7_ends_the_line_at_a_nul_byte_in_silence() {
+        crate::defaults::assume_release(3, 7);
+        let mut w = Vec::new();
+        let cf = MainCf::parse(b"p", b"a = x\0y\nb = 1\n", &[], &mut w).unwrap();
+        assert_eq!(cf.get(b"a"), Some(&b"x"[..]));
+        assert_eq!(w, Vec::<Vec<u8>>::new());
+    }
 
     #[test]
     fn a_nul_byte_warns_with_the_lines_read_for_the_logical_line() {
