@@ -269,8 +269,8 @@ fn safe_open_exist(file: &[u8]) -> std::result::Result<std::fs::File, SafeOpenEr
 }
 
 /// safe_open_create(): creates a new file with maillog_file_permissions
-/// (0600 by default, set again with fchmod, as Postfix 3.11 does; 3.7
-/// used 0644).
+/// (0600 by default, set again with fchmod, as Postfix 3.9 and later do;
+/// 0600 where the release lacks the parameter: 3.7 used 0644).
 fn safe_open_create(file: &[u8]) -> std::result::Result<std::fs::File, SafeOpenError> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let mode = LOGFILE_MODE.load(std::sync::atomic::Ordering::Relaxed);
