@@ -83,10 +83,13 @@ fn version_is_only_the_sole_argument() {
     );
     assert_eq!(run.status, 1, "{}", run.stderr);
     assert!(run.stdout.is_empty());
-    assert!(
-        run.stderr
-            .starts_with("postmulti: invalid option -- '-'\npostmulti: fatal: Usage:"),
-        "{}",
-        run.stderr
-    );
+    // stderr is no terminal here: the usage fatal follows getopt's
+    // complaint there from Postfix 3.11 on; before, it is logged alone.
+    let getopt = "postmulti: invalid option -- '-'\n";
+    if reference_at_least(3, 11) {
+        let usage = format!("{getopt}postmulti: fatal: Usage:");
+        assert!(run.stderr.starts_with(&usage), "{}", run.stderr);
+    } else {
+        assert_eq!(run.stderr, getopt);
+    }
 }
