@@ -17,10 +17,13 @@
 //!   "LINE"`.
 //! * A main.cf whose mtime is not older than the second before the read
 //!   began (and not in the future) is read again 0.3 s later, until it is
-//!   (dict_load_file_xt): the warnings of each pass are printed.  Each
-//!   pass starts from a fresh table where the installed release is Postfix
-//!   3.8 or later; 3.7 reads into the same table, so its later passes also
-//!   warn about an entry that overrides the previous pass's value.
+//!   (dict_load_file_xt; "before" is the previous pass's "after"): the
+//!   warnings of each pass are printed.  Where the installed release is
+//!   Postfix 3.8 or later each pass after the first starts from an empty
+//!   table, config_directory's preset gone with it (dict_unregister), so
+//!   `$config_directory` in the primary's main.cf is then empty; 3.7 reads
+//!   into the same table, so its later passes also warn about an entry
+//!   that overrides the previous pass's value.
 //! * The last assignment wins; dict_update warns `FILE, line N: overriding
 //!   earlier entry: NAME=OLD` only when the value changes (the same value
 //!   again is quiet), config_directory's preset value included.
@@ -252,31 +255,37 @@ impl MainCf {
     /// configuration directory is DIR; errors are Postfix's fatal texts.
     /// A file changed in the last second or so may still be being written:
     /// dict_load_file_xt reads it again 0.3 s later (doze) until its mtime
-    /// is older than the read.  Each pass starts from a fresh table where
-    /// the installed release is Postfix 3.8 or later (dict_unregister);
-    /// before, every pass reads into the same table, so from the second
-    /// pass on an entry set twice also warns against the previous pass's
-    /// value.
+    /// is older than the read (each pass's "before" is the previous pass's
+    /// "after", so one more pass than a fresh clock would make).  Where
+    /// the installed release is Postfix 3.8 or later each pass after the
+    /// first starts from an empty table (dict_unregister), without the
+    /// config_directory preset; before, every pass reads into the same
+    /// table, so from the second pass on an entry set twice also warns
+    /// against the previous pass's value.
     pub fn read(dir: &[u8], warnings: &mut Vec<Vec<u8>>) -> Result<MainCf, Vec<u8>> {
         let path = main_cf_path(dir);
         let preset: [(&[u8], &[u8]); 1] = [(b"config_directory", dir)];
+        let fresh_tables = crate::defaults::release().at_least(3, 8);
         let mut earlier: Option<MainCf> = None;
-        loop {
-            let before = now();
+        let mut before = now();
+        for pass in 0.. {
             let (data, mtime) = read_file_mtime(&path)?;
             let cf = match earlier.take() {
                 Some(same) => MainCf::parse_into(same.params, &path, &data, warnings)?,
-                None => MainCf::parse(&path, &data, &preset, warnings)?,
+                None if pass == 0 => MainCf::parse(&path, &data, &preset, warnings)?,
+                None => MainCf::parse(&path, &data, &[], warnings)?,
             };
             let after = now();
             if mtime < before - 1 || mtime > after {
                 return Ok(cf);
             }
             std::thread::sleep(std::time::Duration::from_millis(300));
-            if !crate::defaults::release().at_least(3, 8) {
+            before = after;
+            if !fresh_tables {
                 earlier = Some(cf);
             }
         }
+        unreachable!("the passes end with a return")
     }
 
     /// The raw value of a parameter set in this file.
@@ -321,6 +330,15 @@ fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Whether a file changed so recently that Postfix would read it again
+/// (dict_load_file_xt: its mtime is within the last second, not in the
+/// future).  False when it cannot be stat()ed.
+pub fn just_changed(path: &[u8]) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let now = now();
+    std::fs::metadata(os(path)).is_ok_and(|m| m.mtime() >= now - 1 && m.mtime() <= now)
 }
 
 /// Reads a whole file and its mtime (seconds), with read_file's errors.

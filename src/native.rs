@@ -125,6 +125,9 @@
 //!     whose addresses must be the host's ([`crate::interfaces`]: numeric
 //!     addresses on interfaces that are up are mirrored, host names and
 //!     failures are left to postconf): tests/interfaces.rs.
+//! 13. A main.cf changed within the last second is read again until it
+//!     is older (dict_load_file_xt), with each release's own rules for
+//!     the passes (src/maincf.rs): left to postconf.
 
 use std::collections::HashMap;
 
@@ -133,7 +136,7 @@ use crate::defaults::{default_of, is_builtin};
 use crate::expand::{expand, referenced_names, Lookup};
 use crate::hostname::{host_names, HostNames};
 use crate::instance::REQUESTED;
-use crate::maincf::{main_cf_path, read_file, InstanceResolver, MainCf};
+use crate::maincf::{just_changed, main_cf_path, read_file, InstanceResolver, MainCf};
 use crate::mastercf::{master_cf_path, parse_master, MasterEntry};
 
 /// The native reader's answers for many instances, computed on every CPU,
@@ -187,7 +190,7 @@ pub fn native(dir: &[u8]) -> Option<Vec<u8>> {
 fn native_with(dir: &[u8], memo: &mut MasterMemo) -> Option<Vec<u8>> {
     let main_path = main_cf_path(dir);
     let data = read_file(&main_path).ok()?;
-    if data.contains(&0) {
+    if data.contains(&0) || just_changed(&main_path) {
         return None;
     }
     let mut warnings = Vec::new();

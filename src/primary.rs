@@ -299,8 +299,9 @@ fn default_of_primary(name: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Names as mail_params_init() sees them while it evaluates main.cf:
-/// process_name and process_id are not set yet; the global defaults of
-/// [`GLOBAL_DEFAULTS`] are; the rest as for any instance.
+/// process_name and process_id are not set yet, nor config_directory when
+/// a re-read pass dropped it; the global defaults of [`GLOBAL_DEFAULTS`]
+/// are; the rest as for any instance.
 struct PrimaryResolver<'a>(InstanceResolver<'a>);
 
 impl Resolver for PrimaryResolver<'_> {
@@ -308,7 +309,7 @@ impl Resolver for PrimaryResolver<'_> {
         if self.0.main_cf.get(name).is_some() {
             return self.0.lookup(name);
         }
-        if name == b"process_name" || name == b"process_id" {
+        if name == b"process_name" || name == b"process_id" || name == b"config_directory" {
             return Lookup::Undefined;
         }
         if GLOBAL_DEFAULTS.iter().any(|(n, _)| n.as_bytes() == name) {

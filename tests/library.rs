@@ -421,3 +421,71 @@ fn a_main_cf_changed_just_now_is_read_again() {
             "/etc/postfix/main.cf, line 24: overriding earlier entry: biff=no",
         ));
 }
+
+/// Waits for the start of a second, then touches FILE, so that a re-read
+/// loop that starts now makes the same passes on both sides.
+fn touch_at_a_second_start(file: &str) -> String {
+    format!("python3 -c 'import time; time.sleep(1 - time.time() % 1 + 0.05)'; touch {file}; ")
+}
+
+/// Postfix 3.8 and later read a just-changed main.cf again into an empty
+/// table: config_directory, entered before the first pass, is gone, and
+/// `$config_directory` is empty, so meta_directory is (a fatal error).
+/// 3.7 reads again into the same table: nothing changes.
+#[test]
+fn a_re_read_pass_drops_config_directory_from_3_8_on() {
+    let c = primary("meta_directory = $config_directory").run_shell(&format!(
+        "{}postmulti -l",
+        touch_at_a_second_start("/etc/postfix/main.cf")
+    ));
+    c.assert_same();
+    if reference_at_least(3, 8) {
+        c.assert_status(1)
+            .assert_stdout("")
+            .assert_stderr(fatal("bad string length 0 < 1: meta_directory = "));
+    } else {
+        c.assert_status(0).assert_stdout(P).assert_stderr("");
+    }
+}
+
+/// config_directory set in main.cf overrides the value entered before the
+/// read: one warning, on the first pass only (later passes of 3.8 and
+/// later have no preset to override; 3.7's find the same value).
+#[test]
+fn config_directory_in_a_just_changed_main_cf_warns_once() {
+    primary("config_directory = /etc/postfix/")
+        .run_shell(&format!(
+            "{}postmulti -l",
+            touch_at_a_second_start("/etc/postfix/main.cf")
+        ))
+        .assert_same()
+        .assert_status(0)
+        .assert_stdout(P)
+        .assert_stderr(warning(
+            "/etc/postfix/main.cf, line 24: overriding earlier entry: config_directory=/etc/postfix",
+        ));
+}
+
+/// A secondary's just-changed main.cf is postconf's to read (the native
+/// reader leaves it): with 3.8 and later its re-read passes drop the
+/// instance's config_directory, so `$config_directory` is postconf's
+/// built-in one; with 3.7 the instance's.
+#[test]
+fn a_just_changed_secondary_main_cf_is_read_as_postconf_reads_it() {
+    Scenario::two_secondaries()
+        .main_cf_append(
+            "/etc/postfix-a/main.cf",
+            "data_directory = /var/lib/x$config_directory",
+        )
+        .run_shell(&format!(
+            "{}postmulti -i postfix-a -x printenv data_directory",
+            touch_at_a_second_start("/etc/postfix-a/main.cf")
+        ))
+        .assert_same()
+        .assert_status(0)
+        .assert_stdout(if reference_at_least(3, 8) {
+            "/var/lib/x/etc/postfix\n"
+        } else {
+            "/var/lib/x/etc/postfix-a\n"
+        });
+}
