@@ -16,6 +16,7 @@
 //!   own check) does what the reference does, side by side: status, stdout,
 //!   stderr, syslog, files, plus exactly one warning line where something
 //!   looks tampered with; nothing is opened through what is refused.
+//!   A lock file already on a read-only /run is still locked (ours only).
 //! - A caller other than root goes on without the lock, as upstream does.
 //!
 //! Upstream admits it races ("No multi.cf lock file, so this is not
@@ -531,6 +532,36 @@ fn a_read_only_run_goes_on_silently() {
     .assert_stderr("")
     .assert_stdout(CREATED)
     .assert_checks("cannot touch '/run/probe': Read-only file system\n[check 0: exit 0]\n");
+}
+
+#[test]
+fn an_existing_lock_file_on_a_read_only_run_still_serializes() {
+    // Read-only keeps the file from being made, not from being locked.
+    let o = Scenario::new()
+        .setup("postmulti -e init")
+        .setup(
+            "install -m 600 /dev/null /run/postmulti.lock; \
+             mount --bind /run /run; mount -o remount,bind,ro /run",
+        )
+        .timeout(Duration::from_secs(120))
+        .run_shell_ours(&format!(
+            "{AWAIT}{}",
+            r#"
+flock /run/postmulti.lock sh -c 'until [ -e /dev/shm/release ]; do sleep 0.1; done' & holder=$!
+ino=$(stat -c %i /run/postmulti.lock)
+await grep -q "FLOCK  *ADVISORY  *WRITE $holder [0-9a-f:]*:$ino " /proc/locks
+postmulti -I postfix-q -e create 2>/dev/shm/err & creator=$!
+await grep -q waiting /dev/shm/err
+touch /dev/shm/release
+wait $creator; echo "create exit $?"
+sed "s/pid $holder)/pid HOLDER)/" /dev/shm/err
+touch /run/probe 2>&1 | sed 's/^touch: //'
+"#
+        ));
+    o.assert_status(0).assert_stdout(format!(
+        "create exit 0\n{}cannot touch '/run/probe': Read-only file system\n",
+        waiting_line("HOLDER")
+    ));
 }
 
 #[test]
