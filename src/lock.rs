@@ -124,7 +124,8 @@
 //! postmulti wherever upstream has a behaviour: users `nobody` and
 //! `postfix` holding flock and lockf locks on everything they can open
 //! under `/etc`, `/run`, `/var` and `/tmp` change nothing; each odd lock
-//! path (read-only, missing, foreign and world-writable `/run`, and each
+//! path (read-only, missing, foreign (also as seen from a user namespace
+//! that does not map its owner) and world-writable `/run`, and each
 //! odd lock file) gives the reference's status, output and files plus at
 //! most the one warning; waiting and not waiting, a non-root caller, `kill
 //! -9` of the holder, the nested call with and without the inherited

@@ -584,8 +584,8 @@ fn a_missing_run_goes_on_silently() {
 fn a_run_of_another_user_goes_on_with_a_warning() {
     // In the initial user namespace every owner is mapped: uid 12345 owns
     // it for real, and could plant anything there.  (A user namespace's
-    // unmapped owner, shown as the overflow uid, is silent: see
-    // src/lock.rs; the sandbox, a chroot, may not make user namespaces.)
+    // unmapped owner, shown as the overflow uid, is silent: the test
+    // below.)
     goes_on_as_upstream(
         "chown 12345 /run",
         CREATE,
@@ -596,6 +596,87 @@ fn a_run_of_another_user_goes_on_with_a_warning() {
     .assert_stderr("")
     .assert_stdout(CREATED)
     .assert_checks("12345 755\n[check 0: exit 0]\n");
+}
+
+/// A shell function, `in_a_user_namespace COMMAND...`: runs COMMAND as
+/// root of a user namespace that maps uids and gids 0 to 65533 to
+/// themselves, so that a file of uid 200000 shows as the overflow uid,
+/// 65534, as the host's /run does in a container.  The sandbox is a chroot,
+/// and the kernel refuses a user namespace to a chrooted process (EPERM),
+/// so it first leaves the chroot for the root of the sandbox's mount
+/// namespace (the classic way: chroot into a subdirectory, chdir past the
+/// root; nothing is written there) and, in a mount namespace of its own,
+/// pivot_roots into the sandbox's root again, which is then that
+/// namespace's root, not a chroot.  Everything COMMAND writes still goes
+/// to the sandbox's copy-on-write overlays (the driver's work directory is
+/// the directory of this script, $0).
+const IN_A_USER_NAMESPACE: &str = r#"
+in_a_user_namespace() {
+    python3 - "$(dirname "$0")" "$@" <<'PY'
+import os, sys
+work, command = sys.argv[1], sys.argv[2:]
+os.makedirs("/.escape", exist_ok=True)
+os.chroot("/.escape")
+for _ in range(64):
+    os.chdir("..")
+os.chroot(".")
+pivot = r"""
+set -e
+work=$1; shift
+mkdir -p "$work/root/.old"
+cd "$work/root"
+pivot_root . .old
+umount -l /.old
+rmdir /.old /.escape
+cd /
+exec "$@"
+"""
+mapped = r"""
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+ready, go = os.pipe(), os.pipe()
+pid = os.fork()
+if pid == 0:
+    if libc.unshare(0x10000000) != 0:  # CLONE_NEWUSER
+        os.write(2, b"unshare(CLONE_NEWUSER) failed\n")
+        os._exit(99)
+    os.write(ready[1], b"x")
+    os.read(go[0], 1)
+    os.execvp(sys.argv[1], sys.argv[1:])
+os.close(ready[1])
+if os.read(ready[0], 1) == b"x":
+    for m in ("uid_map", "gid_map"):
+        with open("/proc/%d/%s" % (pid, m), "w") as f:
+            f.write("0 0 65534\n")
+    os.write(go[1], b"x")
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+os.execvp("unshare", ["unshare", "--mount", "--propagation", "private", "sh", "-c", pivot, "sh", work,
+                      "python3", "-c", mapped] + command)
+PY
+}
+"#;
+
+#[test]
+fn a_run_of_an_unmapped_owner_in_a_user_namespace_goes_on_silently() {
+    // A container given the host's /run: its owner is no one the namespace
+    // maps, shown as the overflow uid.  Ours says nothing (src/lock.rs:
+    // not the initial user namespace, and the owner is the overflow uid).
+    goes_on_as_upstream(
+        "chown 200000 /run",
+        &format!(
+            "{IN_A_USER_NAMESPACE}\
+             in_a_user_namespace sh -c 'stat -c \"/run: %u %a\" /run; \
+             sed \"s/  */ /g; s/^ //\" /proc/self/uid_map; {CREATE}'"
+        ),
+        "stat -c '%u %a' /run",
+        None,
+    )
+    .assert_status(0)
+    .assert_stderr("")
+    .assert_stdout(format!("/run: 65534 755\n0 0 65534\n{CREATED}"))
+    .assert_checks("200000 755\n[check 0: exit 0]\n");
 }
 
 #[test]
