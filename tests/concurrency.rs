@@ -17,6 +17,8 @@
 //!   stderr, syslog, files, plus exactly one warning line where something
 //!   looks tampered with; nothing is opened through what is refused.
 //!   A lock file already on a read-only /run is still locked (ours only).
+//!   What nobody or postfix plant at the lock's path in a /run they can
+//!   write (a symbolic link to root's file, a FIFO) costs nothing either.
 //! - A caller other than root goes on without the lock, as upstream does.
 //!
 //! Upstream admits it races ("No multi.cf lock file, so this is not
@@ -691,6 +693,43 @@ fn a_run_others_can_write_goes_on_with_a_warning() {
     .assert_stderr("")
     .assert_stdout(CREATED)
     .assert_checks("0 1777\n0\n[check 0: exit 1]\n");
+}
+
+#[test]
+fn what_another_user_plants_in_a_run_others_can_write_costs_nothing() {
+    // With /run mode 1777, nobody and the mail owner can plant at the lock's
+    // path: a symbolic link to a file of root's, or a FIFO of their own.
+    // Root's create warns about the directory, opens nothing there, and
+    // does what the reference does.
+    for (who, plant, after) in [
+        (
+            "nobody",
+            "ln -s /var/tmp/precious /run/postmulti.lock",
+            "symbolic link 777 65534 1",
+        ),
+        (
+            "postfix",
+            "mkfifo -m 666 /run/postmulti.lock",
+            "fifo 666 POSTFIX 1",
+        ),
+    ] {
+        let c = goes_on_as_upstream(
+            &format!(
+                "printf 'precious\\n' > /var/tmp/precious; chmod 1777 /run\n\
+                 setpriv --reuid={who} --regid=$(id -g {who}) --clear-groups sh -c '{plant}'"
+            ),
+            CREATE,
+            &format!(
+                "{LOCK_PATH_AFTER} | sed \"s/ $(id -u postfix) / POSTFIX /\"; cat /var/tmp/precious"
+            ),
+            Some(
+                "life-cycle lock directory /run is writable by group or other (mode 1777); going on without it",
+            ),
+        );
+        c.assert_status(0)
+            .assert_stdout(CREATED)
+            .assert_checks(format!("{after}\nprecious\n[check 0: exit 0]\n"));
+    }
 }
 
 #[test]
