@@ -31,9 +31,11 @@
 //!   mount has it in /proc/self/mountinfo, since on overlayfs fstat(2)
 //!   reports a layer's) is an ancestor of this process (the parent chain
 //!   of /proc/PID/stat): the ancestor's hold covers this command, which
-//!   goes on at once without the lock.  That is also checked on every try
-//!   while waiting, so a holder that turns out to be an ancestor (`flock
-//!   /run/postmulti.lock sh -c 'postmulti -e create ...'`) never deadlocks.
+//!   goes on at once without the lock.  So does a command run under `flock
+//!   -o /run/postmulti.lock` (flock(1) holds the lock and closes its
+//!   descriptor before it runs the command).  That is checked at the first
+//!   failed try and again once a second while waiting, so a lock that
+//!   passes to an ancestor later is seen too.
 //!
 //! Going on without the lock.  A cause that is how the host is made goes
 //! unsaid; a cause that looks like tampering, or an error, gets exactly one
@@ -155,6 +157,10 @@ const POLL_INTERVAL: Duration = Duration::from_millis(50);
 
 /// How often it tries the lock once it has said that it waits.
 const WAIT_INTERVAL: Duration = Duration::from_millis(100);
+
+/// How often it reads /proc/locks for the holder (an ancestor?) while it
+/// waits; the same as [`QUIET_WAIT`], so that the waiting line comes on time.
+const HOLDER_CHECK: Duration = QUIET_WAIT;
 
 /// A held lock; dropping it closes our descriptor (the exec'd helper keeps
 /// its copy).  No descriptor when an inherited one, or an ancestor's
@@ -452,10 +458,14 @@ fn inherited_descriptor(own: RawFd, st: &FileStat) -> Option<RawFd> {
 
 /// Takes the exclusive lock: quietly for about a second, then after saying
 /// that it waits and for whom; at once, without it, when the holder is an
-/// ancestor of this process.
+/// ancestor of this process.  /proc/locks, which the kernel builds from
+/// every lock on the host, is read once a second at most (at the first
+/// failed try, then each [`HOLDER_CHECK`]), not at every try: many waiters
+/// on a host with many locks would otherwise cost everyone CPU.
 fn wait_for(fd: RawFd, st: &FileStat) -> Attempt<Held> {
     let devices = lock_devices(fd, st);
     let started = Instant::now();
+    let mut next_check = started;
     let mut said = false;
     loop {
         match flock(fd, nix::libc::LOCK_EX | nix::libc::LOCK_NB) {
@@ -469,17 +479,20 @@ fn wait_for(fd: RawFd, st: &FileStat) -> Attempt<Held> {
                 )))
             }
         }
-        let locks = std::fs::read("/proc/locks").unwrap_or_default();
-        let holders = holder_pids(&locks, &devices, st.st_ino);
-        if !holders.is_empty() {
-            let ancestors = ancestors();
-            if holders.iter().all(|pid| ancestors.contains(pid)) {
-                return Ok(Held::ByAncestor);
+        if Instant::now() >= next_check {
+            next_check = Instant::now() + HOLDER_CHECK;
+            let locks = std::fs::read("/proc/locks").unwrap_or_default();
+            let holders = holder_pids(&locks, &devices, st.st_ino);
+            if !holders.is_empty() {
+                let ancestors = ancestors();
+                if holders.iter().all(|pid| ancestors.contains(pid)) {
+                    return Ok(Held::ByAncestor);
+                }
             }
-        }
-        if !said && started.elapsed() >= QUIET_WAIT {
-            msg::info(waiting_line(holders.first().copied()).as_bytes());
-            said = true;
+            if !said && started.elapsed() >= QUIET_WAIT {
+                msg::info(waiting_line(holders.first().copied()).as_bytes());
+                said = true;
+            }
         }
         std::thread::sleep(if said { WAIT_INTERVAL } else { POLL_INTERVAL });
     }
