@@ -21,7 +21,7 @@
 //!
 //! | step | module | upstream |
 //! |---|---|---|
-//! | start-up | [`startup`]: `main` (SIGPIPE, the program name, the additions), then `run`: umask 022, fds 0–2 open, the primary main.cf, the MAIL_CONFIG guard, argv, the life-cycle lock for every `-e` command (main.cf is read again once it is held; iterator mode never takes it), the shared directories, the instance table, the action | `main()` |
+//! | start-up | [`startup`]: `main` (SIGPIPE, the program name, the additions), then `run`: umask 022, fds 0–2 open, the primary main.cf, the MAIL_CONFIG guard, argv, the life-cycle lock for every `-e` command (never fatal: a command goes on without it where it cannot be had; main.cf is read again after it; iterator mode never takes it), the shared directories, the instance table, the action | `main()` |
 //! | argv → command | [`command`]: `Getopt` lexes argv (POSIX getopt over `+ae:g:i:jG:I:lpRvx`) into typed `Opt`s and the operands; `Options::apply` applies each as upstream's option loop does, with the fatals it raises there; `Options::into_invocation` runs the checks after the loop, in upstream's order, into `Command::{Init, Iterate, Manage}` | the option loop of `main()` |
 //! | primary main.cf | [`primary`] (`Primary::load`) on [`maincf`] (logical lines, `name = value`) and [`expand`]; [`primary::mail_params`] checks the global parameters (`check_first`, `check_rest`) | `mail_conf_read()`, `mail_params_init()`, readlline, split_nameval, mac_parse, mac_expand |
 //! | instance table | [`table`]: `check_shared_directories`, `Claims`, `InstanceTable::load`, `InstanceTable::insert`, `Instance::is_selected` | check_shared_dir_status, register_claim, claim_instance_attributes, load_all_instances, insert_instance, match_instance_selection |

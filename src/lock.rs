@@ -1,15 +1,17 @@
 //! The life-cycle lock: an exclusive flock(2) on a lock file only root can
 //! create, open or lock, [`LOCK_FILE`] (normally `/run/postmulti.lock`).
+//! The lock never costs a command: when it cannot be had safely, the
+//! command goes on without it, as upstream (which has no lock) always does,
+//! and the lock never changes what a command prints or does otherwise.
 //!
-//! - Where: every directory from `/` down to the file's own is owned by root
-//!   and writable by no one else, so no other user can pre-create, replace,
-//!   rename or symlink the file; the file is a regular file owned by root,
-//!   mode 0600, one link, so no other user can open it, and flock(2) needs
-//!   an open descriptor, so no other user can hold it.  Anything else found
-//!   there (a symbolic link, a FIFO, a directory, another user's file, a
-//!   file group or other can open) is a fatal error before anything is
-//!   read or written through it; the file is opened read-only, never
-//!   written.
+//! - Where: every directory from `/` down to the file's own must be owned by
+//!   root and writable by no one else, so no other user can pre-create,
+//!   replace, rename or symlink the file; the file must be a regular file
+//!   owned by root, mode 0600 (or stricter), one link, so no other user can
+//!   open it, and flock(2) needs an open descriptor, so no other user can
+//!   hold it.  The file is created (empty, mode 0600) when missing, opened
+//!   read-only without following a symbolic link or blocking on a FIFO, and
+//!   never written.
 //! - When: it serializes every life-cycle operation on the host, from
 //!   reading the instance table until postmulti-script and its children
 //!   have finished: the descriptor is inherited across the exec (no
@@ -17,48 +19,128 @@
 //!   it dies, kill -9 included.
 //! - Waiting: when it is not free within about a second, one line on stderr
 //!   (and to syslog, as msg_info() would) says so, with the holder's pid
-//!   from /proc/locks, then postmulti waits.
-//! - Iterator mode never takes it, so `postfix start` calling back into
-//!   `postmulti -p` cannot wait for it.  A life-cycle postmulti started by a
-//!   helper that already holds the lock finds the inherited descriptor (same
-//!   device and inode) and re-locks it, which succeeds at once instead of
-//!   deadlocking.
-//! - A caller other than root that may not open or create the file goes on
-//!   without it, as upstream (which has no lock) does: postmulti-script then
-//!   reports what that user cannot do.
+//!   from /proc/locks, then postmulti waits, trying again ten times a
+//!   second.
+//! - Never for itself: iterator mode never takes it, so `postfix start`
+//!   calling back into `postmulti -p` cannot wait for it.  A life-cycle
+//!   postmulti started by a helper that already holds the lock finds the
+//!   inherited descriptor (same device and inode) and re-locks it, which
+//!   succeeds at once.  When the descriptor was lost on the way (a wrapper
+//!   or sudo closing descriptors from 3 up), the holder /proc/locks names
+//!   for this very file (same device and inode; the device as the lock's
+//!   mount has it in /proc/self/mountinfo, since on overlayfs fstat(2)
+//!   reports a layer's) is an ancestor of this process (the parent chain
+//!   of /proc/PID/stat): the ancestor's hold covers this command, which
+//!   goes on at once without the lock.  So does a command run under `flock
+//!   -o /run/postmulti.lock` (flock(1) holds the lock and closes its
+//!   descriptor before it runs the command).  That is checked at the first
+//!   failed try and again once a second while waiting, so a lock that
+//!   passes to an ancestor later is seen too.
 //!
-//! Why: upstream says of its edits "No multi.cf lock file, so this is not
-//! race-free", and concurrent `postmulti -e create` calls lose instances
-//! there.  Why there: a lock anyone can open is a lock anyone can hold.
-//! Locking a path every user can open, such as `/etc/postfix`, would let
-//! any user (`flock /etc/postfix sleep 1000`) make root's `postmulti -e
-//! create` hang, silently.  `/run` is root's and writable by no one else,
-//! so no other user, the Postfix mail owner included, can pre-create,
-//! replace, link or symlink the file there.  What is refused, and what a
-//! waiting command says:
+//! Going on without the lock.  A cause that is how the host is made goes
+//! unsaid; a cause that looks like tampering, or an error, gets exactly one
+//! warning (stderr and syslog, msg_warn()'s format), then the command goes
+//! on:
+//!
+//! - silent: a directory on the path is missing (ENOENT: a minimal chroot
+//!   without `/run`; only root can remove a directory of a path that passed
+//!   the checks above); the directory is read-only and the file is not
+//!   there yet (EROFS: ProtectSystem=strict, read-only containers; an
+//!   existing lock file on a read-only `/run` is opened and locked as
+//!   usual); a directory owned by a user this user namespace does not map.
+//!   The kernel shows an unmapped owner as the overflow uid
+//!   (`/proc/sys/kernel/overflowuid`, 65534), so the test is: this process
+//!   is not in the initial user namespace (`/proc/self/uid_map` is not
+//!   `0 0 4294967295`) and the owner is the overflow uid.  That is a
+//!   container given the host's `/run`.  In the initial namespace every
+//!   uid is mapped, so a 65534 owner there is the user nobody, and warned
+//!   about.  A container whose own, mapped, nobody owns `/run` looks the
+//!   same from inside and is let through silently too: the lock is not
+//!   used either way, so all that rides on the decision is one line of
+//!   warning.  A caller other than root that may not open or create the
+//!   file (EACCES, EPERM, EROFS) is silent too: postmulti-script then
+//!   reports what that user cannot do, as upstream.
+//! - one warning: a directory on the path that group or other can write,
+//!   or that is owned by another uid, or that is not a directory (a
+//!   symbolic link included: its target's directories are not checked);
+//!   anything at the file's path but a regular file (a symbolic link,
+//!   dangling or not, a FIFO, a directory, a socket, a device), a file of
+//!   another owner, with group or other permissions, or with more than one
+//!   link; and any other failure to open, fstat or flock (EACCES for root,
+//!   ENOLCK, ...).  Nothing is ever opened through what is refused: what is
+//!   not a regular file is refused from its lstat before any open.
 //!
 //! ```text
-//! postmulti: fatal: life-cycle lock /run/postmulti.lock is a symbolic link, not a regular file
-//! postmulti: fatal: life-cycle lock /run/postmulti.lock is owned by uid 65534, not by root
+//! postmulti: warning: life-cycle lock /run/postmulti.lock is a symbolic link, not a regular file; going on without it
+//! postmulti: warning: life-cycle lock /run/postmulti.lock is owned by uid 65534, not by root; going on without it
+//! postmulti: warning: life-cycle lock /run/postmulti.lock has mode 0644, not 0600; going on without it
+//! postmulti: warning: life-cycle lock /run/postmulti.lock has 2 links, not 1; going on without it
+//! postmulti: warning: life-cycle lock directory /run is writable by group or other (mode 1777); going on without it
+//! postmulti: warning: life-cycle lock directory /run is owned by uid 12345, not by root; going on without it
+//! postmulti: warning: cannot open life-cycle lock /run/postmulti.lock: Permission denied; going on without it
 //! postmulti: waiting for the life-cycle lock /run/postmulti.lock (held by pid 1234)
 //! ```
 //!
-//! A command that does not wait prints nothing new and writes nothing but
-//! the (empty) lock file.  `tests/concurrency.rs` shows each of these: users
-//! `nobody` and `postfix` holding flock and lockf locks on everything they
-//! can open under `/etc`, `/run`, `/var` and `/tmp` change nothing (side by
-//! side with Debian's binary), each hostile lock path is refused, waiting
-//! and not waiting, a non-root caller, `kill -9` of the holder, the nested
-//! call, and 32 creates released together through a barrier.
+//! (`is a FIFO`, `is a directory`, ... for the other kinds; `life-cycle
+//! lock directory /run is a symbolic link, not a directory`; `cannot open
+//! life-cycle lock directory PATH: ...`, `cannot fstat ...`, `cannot lock
+//! life-cycle lock PATH: ...` for the errors.)  Being never fatal, the lock
+//! never pre-empts upstream's own checks: `postmulti -e destroy -i -` says
+//! `Cannot remove the primary instance` whatever state the lock is in.
+//!
+//! Threat model.  Why a lock: upstream says of its edits "No multi.cf lock
+//! file, so this is not race-free", and concurrent `postmulti -e create`
+//! calls lose instances there.  Why there: a lock anyone can open is a lock
+//! anyone can hold.  Locking a path every user can open, such as
+//! `/etc/postfix`, would let any user (`flock /etc/postfix sleep 1000`) make
+//! root's `postmulti -e create` hang, silently.  What another local user
+//! (nobody, or the Postfix mail owner `postfix`) can do:
+//!
+//! - hold the lock, or delay a command: no.  The file is root's 0600 in
+//!   root's directories; the user cannot open it, so cannot flock it.
+//! - plant something at the path (a symbolic link to a file root would
+//!   then truncate or create, a FIFO, a file of theirs): only where a
+//!   directory on the path lets them, which is warned about; then nothing
+//!   is opened through the path, so the plant gains them nothing and costs
+//!   the command nothing (it runs, unserialized, as upstream's does).
+//! - make a command skip the lock (so that two run at once, as upstream's
+//!   do): only by being named by /proc/locks as the holder of this
+//!   device and inode, which needs a descriptor of the file, which they
+//!   cannot open.  A flock on another file with the same inode number on
+//!   another file system does not match (the device is compared, exactly).
+//!   An ancestor they own (the shell that ran `sudo postmulti ...`) holds
+//!   nothing of the file.
+//! - races: between reading /proc/locks and walking the parent chain the
+//!   holder can only change when root's holder lets go: an ancestor that
+//!   lets go of its lock while its descendant runs (or dies, and its pid is
+//!   reused by a new ancestor of ours, a root process, while one of its
+//!   children still has the descriptor) lets this command run beside the
+//!   next holder, as upstream's always do.  Only root can arrange any of
+//!   that.  An orphan reparented to pid 1 counts pid 1 as an ancestor: a
+//!   container whose init is a life-cycle postmulti (its helper, or a
+//!   script under it) covers the container's other life-cycle commands.
+//! - fill the disk or lock table: an open that fails (ENOSPC, EDQUOT) or a
+//!   flock that fails (ENOLCK) is one warning, and the command goes on.
+//!
+//! `tests/concurrency.rs` shows each of these, side by side with Debian's
+//! postmulti wherever upstream has a behaviour: users `nobody` and
+//! `postfix` holding flock and lockf locks on everything they can open
+//! under `/etc`, `/run`, `/var` and `/tmp` change nothing; each odd lock
+//! path (read-only, missing, foreign (also as seen from a user namespace
+//! that does not map its owner) and world-writable `/run`, and each
+//! odd lock file) gives the reference's status, output and files plus at
+//! most the one warning; waiting and not waiting, a non-root caller, `kill
+//! -9` of the holder, the nested call with and without the inherited
+//! descriptor, and 32 creates released together through a barrier.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
-use nix::fcntl::{fcntl, openat, FcntlArg, OFlag};
+use nix::fcntl::{fcntl, openat, AtFlags, FcntlArg, OFlag};
 use nix::sys::stat::{fstat, fstatat, FileStat, Mode};
 
-use crate::msg::{self, bfmt, Fatal, Result};
+use crate::msg;
 
 /// The lock file; a packager may name another with POSTMULTI_LOCK_FILE at
 /// build time (an absolute path in a directory only root can write).
@@ -73,36 +155,75 @@ const QUIET_WAIT: Duration = Duration::from_secs(1);
 /// How often it tries the lock during the quiet wait.
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
 
-/// A held lock; dropping it closes our descriptor (the exec'd helper keeps its copy).
+/// How often it tries the lock once it has said that it waits.
+const WAIT_INTERVAL: Duration = Duration::from_millis(100);
+
+/// How often it reads /proc/locks for the holder (an ancestor?) while it
+/// waits; the same as [`QUIET_WAIT`], so that the waiting line comes on time.
+const HOLDER_CHECK: Duration = QUIET_WAIT;
+
+/// A held lock; dropping it closes our descriptor (the exec'd helper keeps
+/// its copy).  No descriptor when an inherited one, or an ancestor's
+/// hold, is what holds it.
 pub struct Lock {
     _fd: Option<OwnedFd>,
 }
 
-/// Waits for the life-cycle lock; None when a caller other than root may
-/// not open or create the lock file and so goes on without it.
-pub fn acquire() -> Result<Option<Lock>> {
+/// Why a command goes on without the lock.
+enum Without {
+    /// How the host is made, or a caller other than root: nothing to say.
+    Quietly,
+    /// Something looks tampered with, or failed: the warning's text.
+    Warning(String),
+}
+
+type Attempt<T> = std::result::Result<T, Without>;
+
+/// How the lock came to be held.
+enum Held {
+    /// By the descriptor flock(2) was called on.
+    Locked,
+    /// By an ancestor of this process, which covers it.
+    ByAncestor,
+}
+
+/// Takes the life-cycle lock, waiting for it if need be; None when the
+/// command goes on without it (after the one warning, where one is due).
+pub fn acquire() -> Option<Lock> {
+    match try_acquire() {
+        Ok(lock) => Some(lock),
+        Err(Without::Quietly) => None,
+        Err(Without::Warning(why)) => {
+            msg::warn(warning_line(&why).as_bytes());
+            None
+        }
+    }
+}
+
+/// The warning of a command that goes on without the lock.
+fn warning_line(why: &str) -> String {
+    format!("{why}; going on without it")
+}
+
+fn try_acquire() -> Attempt<Lock> {
     let (dir, name) = split(LOCK_FILE);
     loop {
-        let Some(parent) = open_directory(dir)? else {
-            return Ok(None);
-        };
-        let Some(file) = open_lock_file(&parent, name)? else {
-            return Ok(None);
-        };
+        let parent = open_directory(dir)?;
+        let file = open_lock_file(&parent, name)?;
         let st = check_lock_file(&file)?;
         let held = match inherited_descriptor(file.as_raw_fd(), &st) {
-            Some(fd) => {
-                wait_for(fd, &st)?;
-                Lock { _fd: None }
-            }
-            None => {
-                wait_for(file.as_raw_fd(), &st)?;
-                Lock { _fd: Some(file) }
-            }
+            Some(fd) => match wait_for(fd, &st)? {
+                Held::Locked => Lock { _fd: None },
+                Held::ByAncestor => return Ok(Lock { _fd: None }),
+            },
+            None => match wait_for(file.as_raw_fd(), &st)? {
+                Held::Locked => Lock { _fd: Some(file) },
+                Held::ByAncestor => return Ok(Lock { _fd: None }),
+            },
         };
         // Only root can have replaced it meanwhile (rm by hand): then lock the new one.
         if is_in_place(&parent, name, &st) {
-            return Ok(Some(held));
+            return Ok(held);
         }
     }
 }
@@ -142,12 +263,16 @@ fn owned(fd: RawFd) -> OwnedFd {
 
 /// Opens (O_PATH) each directory from / down to `dir` without following
 /// symbolic links, and checks that each is owned by root and writable by
-/// no one else; None when a caller other than root may not search them.
-fn open_directory(dir: &str) -> Result<Option<OwnedFd>> {
+/// no one else.
+fn open_directory(dir: &str) -> Attempt<OwnedFd> {
     let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
     let mut path = String::from("/");
-    let mut fd =
-        owned(openat(None, "/", flags, Mode::empty()).map_err(|e| dir_open_error(&path, e))?);
+    let mut fd = owned(openat(None, "/", flags, Mode::empty()).map_err(|e| {
+        Without::Warning(format!(
+            "cannot open life-cycle lock directory /: {}",
+            msg::errno_text(e)
+        ))
+    })?);
     check_directory(&fd, &path)?;
     for component in dir.split('/').filter(|c| !c.is_empty()) {
         if !path.ends_with('/') {
@@ -156,78 +281,90 @@ fn open_directory(dir: &str) -> Result<Option<OwnedFd>> {
         path.push_str(component);
         let next = match openat(Some(fd.as_raw_fd()), component, flags, Mode::empty()) {
             Ok(next) => owned(next),
-            Err(e) if unprivileged_refusal(e) => return Ok(None),
-            Err(e) => {
-                let what = fstatat(
-                    Some(fd.as_raw_fd()),
-                    component,
-                    nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
-                );
-                return Err(match what {
-                    Ok(st) if st.st_mode & nix::libc::S_IFMT != nix::libc::S_IFDIR => Fatal(
-                        format!(
-                            "life-cycle lock directory {path} is {}, not a directory",
-                            kind(st.st_mode)
-                        )
-                        .into_bytes(),
-                    ),
-                    _ => dir_open_error(&path, e),
-                });
-            }
+            Err(e) => return Err(directory_failure(&fd, component, &path, e)),
         };
         check_directory(&next, &path)?;
         fd = next;
     }
-    Ok(Some(fd))
+    Ok(fd)
 }
 
-/// The fatal error for a lock directory that cannot be opened.
-fn dir_open_error(path: &str, e: Errno) -> Fatal {
-    Fatal(
-        format!(
-            "open life-cycle lock directory {path}: {}",
-            msg::errno_text(e)
-        )
-        .into_bytes(),
-    )
-}
-
-/// Refuses a lock directory that someone other than root could change.
-fn check_directory(fd: &OwnedFd, path: &str) -> Result<()> {
-    let st = fstat(fd.as_raw_fd()).map_err(|e| dir_open_error(path, e))?;
-    if st.st_uid != 0 {
-        return Err(Fatal(
-            format!(
-                "life-cycle lock directory {path} is owned by uid {}, not by root",
-                st.st_uid
-            )
-            .into_bytes(),
-        ));
+/// Why a directory of the path could not be opened: missing (how the host
+/// is made), not a directory, or an error.
+fn directory_failure(parent: &OwnedFd, component: &str, path: &str, e: Errno) -> Without {
+    if e == Errno::ENOENT || unprivileged_refusal(e) {
+        return Without::Quietly;
     }
+    match fstatat(
+        Some(parent.as_raw_fd()),
+        component,
+        AtFlags::AT_SYMLINK_NOFOLLOW,
+    ) {
+        Ok(st) if st.st_mode & nix::libc::S_IFMT != nix::libc::S_IFDIR => {
+            Without::Warning(format!(
+                "life-cycle lock directory {path} is {}, not a directory",
+                kind(st.st_mode)
+            ))
+        }
+        _ => Without::Warning(format!(
+            "cannot open life-cycle lock directory {path}: {}",
+            msg::errno_text(e)
+        )),
+    }
+}
+
+/// Refuses a lock directory that someone other than root could change;
+/// quietly when its owner is one this user namespace does not map.
+fn check_directory(fd: &OwnedFd, path: &str) -> Attempt<()> {
+    let st = fstat(fd.as_raw_fd()).map_err(|e| {
+        Without::Warning(format!(
+            "cannot fstat life-cycle lock directory {path}: {}",
+            msg::errno_text(e)
+        ))
+    })?;
     if st.st_mode & 0o022 != 0 {
-        return Err(Fatal(
-            format!(
-                "life-cycle lock directory {path} is writable by group or other (mode {:04o})",
-                st.st_mode & 0o7777
-            )
-            .into_bytes(),
-        ));
+        return Err(Without::Warning(format!(
+            "life-cycle lock directory {path} is writable by group or other (mode {:04o})",
+            st.st_mode & 0o7777
+        )));
+    }
+    if st.st_uid != 0 {
+        if owner_is_unmapped(st.st_uid) {
+            return Err(Without::Quietly);
+        }
+        return Err(Without::Warning(format!(
+            "life-cycle lock directory {path} is owned by uid {}, not by root",
+            st.st_uid
+        )));
     }
     Ok(())
 }
 
+/// Whether a file owned by `uid`, as stat(2) shows it, belongs to a user
+/// this user namespace does not map: in a namespace other than the initial
+/// one, the kernel shows every such owner as the overflow uid.
+fn owner_is_unmapped(uid: u32) -> bool {
+    let overflow = std::fs::read_to_string("/proc/sys/kernel/overflowuid")
+        .ok()
+        .and_then(|s| s.trim().parse::<u32>().ok())
+        .unwrap_or(65534);
+    uid == overflow
+        && std::fs::read_to_string("/proc/self/uid_map").is_ok_and(|map| !is_initial_uid_map(&map))
+}
+
+/// Whether a /proc/self/uid_map is the initial user namespace's, which maps
+/// every uid to itself.
+fn is_initial_uid_map(map: &str) -> bool {
+    map.split_whitespace().eq(["0", "0", "4294967295"])
+}
+
 /// Opens or creates the lock file read-only (mode 0600), never through a
-/// symbolic link, never blocking on a FIFO, and inherited across exec;
-/// None when a caller other than root may not.
-fn open_lock_file(parent: &OwnedFd, name: &str) -> Result<Option<OwnedFd>> {
-    let existing = fstatat(
-        Some(parent.as_raw_fd()),
-        name,
-        nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
-    );
+/// symbolic link, never blocking on a FIFO, and inherited across exec.
+fn open_lock_file(parent: &OwnedFd, name: &str) -> Attempt<OwnedFd> {
+    let lstat = || fstatat(Some(parent.as_raw_fd()), name, AtFlags::AT_SYMLINK_NOFOLLOW);
     // Refuse what is not a regular file before opening it (a device could react to open).
-    if let Ok(st) = &existing {
-        not_regular(st)?;
+    if let Ok(st) = lstat() {
+        not_regular(&st)?;
     }
     let flags =
         OFlag::O_RDONLY | OFlag::O_CREAT | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_NOCTTY;
@@ -237,76 +374,63 @@ fn open_lock_file(parent: &OwnedFd, name: &str) -> Result<Option<OwnedFd>> {
         flags,
         Mode::from_bits_truncate(0o600),
     ) {
-        Ok(fd) => Ok(Some(owned(fd))),
-        Err(e) if unprivileged_refusal(e) => Ok(None),
+        Ok(fd) => Ok(owned(fd)),
+        // Read-only, and no lock file yet: how the host is made.
+        Err(e) if e == Errno::EROFS || unprivileged_refusal(e) => Err(Without::Quietly),
         Err(e) => {
-            if let Ok(st) = fstatat(
-                Some(parent.as_raw_fd()),
-                name,
-                nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
-            ) {
+            if let Ok(st) = lstat() {
                 not_regular(&st)?;
             }
-            Err(Fatal(bfmt(
-                "open life-cycle lock %s: %s",
-                &[LOCK_FILE.as_bytes(), msg::errno_text(e).as_bytes()],
+            Err(Without::Warning(format!(
+                "cannot open life-cycle lock {LOCK_FILE}: {}",
+                msg::errno_text(e)
             )))
         }
     }
 }
 
 /// Refuses a lock file that is not a regular file.
-fn not_regular(st: &FileStat) -> Result<()> {
+fn not_regular(st: &FileStat) -> Attempt<()> {
     if st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFREG {
         return Ok(());
     }
-    Err(Fatal(
-        format!(
-            "life-cycle lock {LOCK_FILE} is {}, not a regular file",
-            kind(st.st_mode)
-        )
-        .into_bytes(),
-    ))
+    Err(Without::Warning(format!(
+        "life-cycle lock {LOCK_FILE} is {}, not a regular file",
+        kind(st.st_mode)
+    )))
 }
 
 /// Checks what was opened: a regular file of root's, mode 0600 or
 /// stricter, with one link.
-fn check_lock_file(fd: &OwnedFd) -> Result<FileStat> {
+fn check_lock_file(fd: &OwnedFd) -> Attempt<FileStat> {
     let st = fstat(fd.as_raw_fd()).map_err(|e| {
-        Fatal(bfmt(
-            "fstat life-cycle lock %s: %s",
-            &[LOCK_FILE.as_bytes(), msg::errno_text(e).as_bytes()],
+        Without::Warning(format!(
+            "cannot fstat life-cycle lock {LOCK_FILE}: {}",
+            msg::errno_text(e)
         ))
     })?;
     not_regular(&st)?;
     let refuse = |why: String| {
-        Err(Fatal(
-            format!("life-cycle lock {LOCK_FILE} {why}").into_bytes(),
-        ))
+        Err(Without::Warning(format!(
+            "life-cycle lock {LOCK_FILE} {why}"
+        )))
     };
     if st.st_uid != 0 {
         return refuse(format!("is owned by uid {}, not by root", st.st_uid));
     }
     if st.st_mode & 0o077 != 0 {
-        return refuse(format!(
-            "is open to group or other (mode {:04o}); it must be mode 0600",
-            st.st_mode & 0o7777
-        ));
+        return refuse(format!("has mode {:04o}, not 0600", st.st_mode & 0o7777));
     }
     if st.st_nlink != 1 {
-        return refuse(format!("has {} links; it must have one", st.st_nlink));
+        return refuse(format!("has {} links, not 1", st.st_nlink));
     }
     Ok(st)
 }
 
 /// Whether the lock file's name still refers to the file we locked.
 fn is_in_place(parent: &OwnedFd, name: &str, st: &FileStat) -> bool {
-    fstatat(
-        Some(parent.as_raw_fd()),
-        name,
-        nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
-    )
-    .is_ok_and(|now| now.st_dev == st.st_dev && now.st_ino == st.st_ino)
+    fstatat(Some(parent.as_raw_fd()), name, AtFlags::AT_SYMLINK_NOFOLLOW)
+        .is_ok_and(|now| now.st_dev == st.st_dev && now.st_ino == st.st_ino)
 }
 
 /// Another descriptor of ours on the same lock file, inherited from a
@@ -333,28 +457,44 @@ fn inherited_descriptor(own: RawFd, st: &FileStat) -> Option<RawFd> {
 }
 
 /// Takes the exclusive lock: quietly for about a second, then after saying
-/// that it waits and for whom.
-fn wait_for(fd: RawFd, st: &FileStat) -> Result<()> {
+/// that it waits and for whom; at once, without it, when the holder is an
+/// ancestor of this process.  /proc/locks, which the kernel builds from
+/// every lock on the host, is read once a second at most (at the first
+/// failed try, then each [`HOLDER_CHECK`]), not at every try: many waiters
+/// on a host with many locks would otherwise cost everyone CPU.
+fn wait_for(fd: RawFd, st: &FileStat) -> Attempt<Held> {
+    let devices = lock_devices(fd, st);
     let started = Instant::now();
+    let mut next_check = started;
+    let mut said = false;
     loop {
         match flock(fd, nix::libc::LOCK_EX | nix::libc::LOCK_NB) {
-            Ok(()) => return Ok(()),
-            Err(Errno::EWOULDBLOCK) if started.elapsed() >= QUIET_WAIT => break,
-            Err(Errno::EWOULDBLOCK) => std::thread::sleep(POLL_INTERVAL),
-            Err(Errno::EINTR) => {}
-            Err(e) => return Err(lock_error(e)),
+            Ok(()) => return Ok(Held::Locked),
+            Err(Errno::EINTR) => continue,
+            Err(Errno::EWOULDBLOCK) => {}
+            Err(e) => {
+                return Err(Without::Warning(format!(
+                    "cannot lock life-cycle lock {LOCK_FILE}: {}",
+                    msg::errno_text(e)
+                )))
+            }
         }
-    }
-    let holder = std::fs::read("/proc/locks")
-        .ok()
-        .and_then(|locks| holder_pid(&locks, st.st_dev, st.st_ino));
-    msg::info(waiting_line(holder).as_bytes());
-    loop {
-        match flock(fd, nix::libc::LOCK_EX) {
-            Ok(()) => return Ok(()),
-            Err(Errno::EINTR) => {}
-            Err(e) => return Err(lock_error(e)),
+        if Instant::now() >= next_check {
+            next_check = Instant::now() + HOLDER_CHECK;
+            let locks = std::fs::read("/proc/locks").unwrap_or_default();
+            let holders = holder_pids(&locks, &devices, st.st_ino);
+            if !holders.is_empty() {
+                let ancestors = ancestors();
+                if holders.iter().all(|pid| ancestors.contains(pid)) {
+                    return Ok(Held::ByAncestor);
+                }
+            }
+            if !said && started.elapsed() >= QUIET_WAIT {
+                msg::info(waiting_line(holders.first().copied()).as_bytes());
+                said = true;
+            }
         }
+        std::thread::sleep(if said { WAIT_INTERVAL } else { POLL_INTERVAL });
     }
 }
 
@@ -362,14 +502,6 @@ fn wait_for(fd: RawFd, st: &FileStat) -> Result<()> {
 fn flock(fd: RawFd, operation: i32) -> std::result::Result<(), Errno> {
     // SAFETY: flock only reads its two integer arguments.
     Errno::result(unsafe { nix::libc::flock(fd, operation) }).map(drop)
-}
-
-/// The fatal error for a failed flock(2).
-fn lock_error(e: Errno) -> Fatal {
-    Fatal(bfmt(
-        "lock %s: %s",
-        &[LOCK_FILE.as_bytes(), msg::errno_text(e).as_bytes()],
-    ))
 }
 
 /// What a waiting command says, with the holder's pid when it is known.
@@ -380,28 +512,60 @@ fn waiting_line(holder: Option<u32>) -> String {
     }
 }
 
-/// The pid of the process holding a flock(2) lock on this device and inode,
-/// from /proc/locks lines such as `1: FLOCK  ADVISORY  WRITE 1234 00:1a:5678 0 EOF`
-/// (waiters' lines have `->` after the number and are skipped).  On
-/// overlayfs the device there can differ from what fstat(2) says (the lock
-/// is on the overlay's inode, stat reports a layer's device): then the one
-/// holder of that inode number, if there is exactly one, is the answer.
-fn holder_pid(locks: &[u8], dev: u64, ino: u64) -> Option<u32> {
-    let want = (nix::sys::stat::major(dev), nix::sys::stat::minor(dev));
-    let text = String::from_utf8_lossy(locks);
-    let holders: Vec<((u64, u64), u32)> = text
+/// The devices (major, minor) /proc/locks may name the lock file by: what
+/// fstat(2) says, and the device of the mount it was opened on
+/// (/proc/self/fdinfo's mnt_id in /proc/self/mountinfo), which is the one
+/// /proc/locks shows on overlayfs, where fstat(2) reports a layer's.
+fn lock_devices(fd: RawFd, st: &FileStat) -> Vec<(u64, u64)> {
+    let mut devices = vec![(
+        nix::sys::stat::major(st.st_dev),
+        nix::sys::stat::minor(st.st_dev),
+    )];
+    let mount = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}"))
+        .ok()
+        .and_then(|info| mount_id(&info))
+        .and_then(|id| {
+            let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+            mount_device(&mountinfo, id)
+        });
+    devices.extend(mount.filter(|d| !devices.contains(d)));
+    devices
+}
+
+/// The `mnt_id:` of a /proc/PID/fdinfo/FD text.
+fn mount_id(fdinfo: &str) -> Option<u64> {
+    fdinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("mnt_id:"))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// The device (major, minor) of mount `id` in a /proc/self/mountinfo text,
+/// whose lines begin `ID PARENT MAJOR:MINOR ...` (decimal).
+fn mount_device(mountinfo: &str, id: u64) -> Option<(u64, u64)> {
+    mountinfo.lines().find_map(|line| {
+        let mut fields = line.split_whitespace();
+        if fields.next()?.parse::<u64>().ok()? != id {
+            return None;
+        }
+        let (major, minor) = fields.nth(1)?.split_once(':')?;
+        Some((major.parse().ok()?, minor.parse().ok()?))
+    })
+}
+
+/// The pids of the processes holding a flock(2) lock on this inode of one
+/// of these devices, from /proc/locks lines such as `1: FLOCK  ADVISORY
+/// WRITE 1234 00:1a:5678 0 EOF` (waiters' lines have `->` after the number
+/// and are skipped; a holder in a pid namespace we cannot see shows as pid
+/// 0 and is skipped too).  The device is compared exactly: another file
+/// system's file with the same inode number is another file.
+fn holder_pids(locks: &[u8], devices: &[(u64, u64)], ino: u64) -> Vec<u32> {
+    String::from_utf8_lossy(locks)
         .lines()
         .filter_map(flock_holder)
-        .filter(|&(_, inode, _)| inode == ino)
-        .map(|(device, _, pid)| (device, pid))
-        .collect();
-    if let Some(&(_, pid)) = holders.iter().find(|(device, _)| *device == want) {
-        return Some(pid);
-    }
-    match holders.as_slice() {
-        [(_, pid)] => Some(*pid),
-        _ => None,
-    }
+        .filter(|(device, inode, _)| *inode == ino && devices.contains(device))
+        .map(|(_, _, pid)| pid)
+        .collect()
 }
 
 /// ((major, minor), inode, pid) of a /proc/locks line of a flock(2) holder.
@@ -418,6 +582,31 @@ fn flock_holder(line: &str) -> Option<((u64, u64), u64, u32)> {
     Some(((major, minor), inode, pid))
 }
 
+/// This process's ancestors, parent first, from the parent chain of
+/// /proc/PID/stat (as far as it can be read; pid 1 ends it).
+fn ancestors() -> Vec<u32> {
+    let mut chain = Vec::new();
+    let mut pid = nix::unistd::getppid().as_raw() as u32;
+    while pid > 0 && !chain.contains(&pid) {
+        chain.push(pid);
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Ok(stat) if pid != 1 => match parent_pid(&stat) {
+                Some(parent) => pid = parent,
+                None => break,
+            },
+            _ => break,
+        }
+    }
+    chain
+}
+
+/// The parent pid in a /proc/PID/stat text: `PID (COMM) STATE PPID ...`,
+/// where COMM may hold spaces and parentheses (so: after the last `)`).
+fn parent_pid(stat: &str) -> Option<u32> {
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -430,38 +619,74 @@ mod tests {
 ";
 
     #[test]
-    fn the_holder_is_the_flock_line_of_the_same_device_and_inode() {
-        let dev = nix::libc::makedev(0, 0x2c);
-        assert_eq!(holder_pid(LOCKS, dev, 10011305), Some(1234));
+    fn the_holders_are_the_flock_lines_of_the_same_device_and_inode() {
+        assert_eq!(holder_pids(LOCKS, &[(0, 0x2c)], 10011305), [1234]);
+        assert_eq!(holder_pids(LOCKS, &[(0xfd, 1)], 10011305), [555]);
         assert_eq!(
-            holder_pid(LOCKS, nix::libc::makedev(0xfd, 1), 10011305),
-            Some(555)
+            holder_pids(LOCKS, &[(0, 0x2c), (0xfd, 1)], 10011305),
+            [1234, 555]
         );
         // A POSIX lock does not conflict with flock(2); waiters hold nothing.
-        assert_eq!(holder_pid(LOCKS, dev, 42), None);
-        assert_eq!(
-            holder_pid(b"1: -> FLOCK ADVISORY WRITE 9 00:2c:7 0 EOF\n", dev, 7),
-            None
-        );
+        assert!(holder_pids(LOCKS, &[(0, 0x2c)], 42).is_empty());
+        assert!(holder_pids(
+            b"1: -> FLOCK ADVISORY WRITE 9 00:2c:7 0 EOF\n",
+            &[(0, 0x2c)],
+            7
+        )
+        .is_empty());
         // A holder in a pid namespace we cannot see shows as pid 0.
-        assert_eq!(
-            holder_pid(b"1: FLOCK ADVISORY WRITE 0 00:2c:7 0 EOF\n", dev, 7),
-            None
-        );
+        assert!(holder_pids(
+            b"1: FLOCK ADVISORY WRITE 0 00:2c:7 0 EOF\n",
+            &[(0, 0x2c)],
+            7
+        )
+        .is_empty());
+        // The same inode number on another device is another file, even
+        // when it is the only holder of that number.
+        assert!(holder_pids(
+            b"1: FLOCK ADVISORY WRITE 4321 00:61:7 0 EOF\n",
+            &[(0, 0x5e)],
+            7
+        )
+        .is_empty());
     }
 
     #[test]
-    fn on_overlayfs_the_one_holder_of_the_inode_is_the_holder() {
-        // fstat says a layer's device, /proc/locks the overlay's.
-        let layer = nix::libc::makedev(0, 0x5e);
-        let one = b"1: FLOCK  ADVISORY  WRITE 4321 00:61:7 0 EOF\n";
-        assert_eq!(holder_pid(one, layer, 7), Some(4321));
-        // Two holders of inode 7 on other devices: no guess.
-        let two = b"1: FLOCK  ADVISORY  WRITE 4321 00:61:7 0 EOF\n\
-                    2: FLOCK  ADVISORY  WRITE 8765 00:62:7 0 EOF\n";
-        assert_eq!(holder_pid(two, layer, 7), None);
-        // The same device still wins over another device's holder.
-        assert_eq!(holder_pid(two, nix::libc::makedev(0, 0x62), 7), Some(8765));
+    fn the_mount_device_comes_from_fdinfo_and_mountinfo() {
+        let fdinfo = "pos:\t0\nflags:\t0100000\nmnt_id:\t80\nino:\t10011342\n";
+        assert_eq!(mount_id(fdinfo), Some(80));
+        assert_eq!(mount_id("pos:\t0\n"), None);
+        let mountinfo = "\
+26 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw
+80 70 0:49 / /run rw,relatime - overlay overlay rw,lowerdir=/a:/b
+";
+        assert_eq!(mount_device(mountinfo, 80), Some((0, 49)));
+        assert_eq!(mount_device(mountinfo, 26), Some((254, 1)));
+        assert_eq!(mount_device(mountinfo, 8), None);
+    }
+
+    #[test]
+    fn the_parent_pid_follows_the_last_parenthesis() {
+        assert_eq!(parent_pid("1234 (sh) S 77 1234 1 0 -1"), Some(77));
+        assert_eq!(parent_pid("1234 (a) b) (c) R 5 1234"), Some(5));
+        assert_eq!(parent_pid("1234 (sh"), None);
+        // Our own chain starts at our parent and ends by pid 1 at the latest.
+        let chain = ancestors();
+        assert_eq!(
+            chain.first(),
+            Some(&(nix::unistd::getppid().as_raw() as u32))
+        );
+        assert!(!chain.contains(&std::process::id()));
+    }
+
+    #[test]
+    fn only_the_identity_map_of_every_uid_is_the_initial_user_namespace() {
+        assert!(is_initial_uid_map("         0          0 4294967295\n"));
+        assert!(!is_initial_uid_map("         0     100000      65536\n"));
+        assert!(!is_initial_uid_map(
+            "         0          0 4294967295\n    1 1 1\n"
+        ));
+        assert!(!is_initial_uid_map(""));
     }
 
     #[test]
@@ -473,6 +698,10 @@ mod tests {
         assert_eq!(
             waiting_line(None),
             format!("waiting for the life-cycle lock {LOCK_FILE}")
+        );
+        assert_eq!(
+            warning_line(&format!("life-cycle lock {LOCK_FILE} has 2 links, not 1")),
+            format!("life-cycle lock {LOCK_FILE} has 2 links, not 1; going on without it")
         );
     }
 

@@ -69,11 +69,12 @@ fn run(args: Vec<Vec<u8>>) -> Result<i32> {
         // Upstream exports it at each -v; children see it either way.
         std::env::set_var("MAIL_VERBOSE", "");
     }
-    // Life-cycle commands hold the lock from here on, and read everything anew under it.
+    // Life-cycle commands hold the lock from here on when they can have it (src/lock.rs),
+    // and read everything anew.
     let _lock = match command {
         Command::Iterate { .. } => None,
         _ => {
-            let held = lock::acquire()?;
+            let held = lock::acquire();
             primary = load_primary(&config_dir)?;
             held
         }

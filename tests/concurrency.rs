@@ -4,11 +4,21 @@
 //!   together through a barrier, keep every instance and its directories.
 //! - A killed lock holder blocks nobody; a waiting command says, once, that
 //!   it waits and for which pid; a helper that calls back into postmulti does
-//!   not deadlock; iterator mode never waits.
+//!   not deadlock, with the inherited descriptor or without it (closed on
+//!   the way, as sudo does: the holder is an ancestor), nor does a command
+//!   run under `flock -o` of the lock; iterator mode never waits.
 //! - No other user can hold the lock or delay a root life-cycle command by
 //!   locking what it can open (side by side with the reference, which has no
-//!   lock), and anything but a root-only regular file at the lock's path is
-//!   refused before anything is done through it.
+//!   lock).
+//! - The lock never costs a command: with /run read-only, missing, foreign
+//!   or world-writable, or anything but a root-only regular file at the
+//!   lock's path, root's create (and `-e destroy -i -`, refused by upstream's
+//!   own check) does what the reference does, side by side: status, stdout,
+//!   stderr, syslog, files, plus exactly one warning line where something
+//!   looks tampered with; nothing is opened through what is refused.
+//!   A lock file already on a read-only /run is still locked (ours only).
+//!   What nobody or postfix plant at the lock's path in a /run they can
+//!   write (a symbolic link to root's file, a FIFO) costs nothing either.
 //! - A caller other than root goes on without the lock, as upstream does.
 //!
 //! Upstream admits it races ("No multi.cf lock file, so this is not
@@ -462,103 +472,439 @@ postfix-q2      -               n         /etc/postfix-q2
     );
 }
 
-/// Ours, after `setup` has put something at /run/postmulti.lock: the create
-/// must fail with `fatal`, exit 1, and change nothing at all.
-fn refuses_the_lock_path(setup: &str, fatal: &str) -> Outcome {
-    let o = Scenario::new()
+/// Side by side, after `setup` (which runs after `postmulti -e init`) has
+/// made the lock's path odd: ours must give the reference's exit status,
+/// stdout, stderr, syslog, files written and `check` output, but for
+/// `warning`: where one is due, ours adds exactly that line, first, on
+/// stderr (`postmulti: warning: WARNING`) and the same record (priority
+/// mail.warning = 20) to syslog, and nothing else.  The caller pins the
+/// reference's status and output.
+fn goes_on_as_upstream(setup: &str, script: &str, check: &str, warning: Option<&str>) -> Compared {
+    let mut c = Scenario::new()
         .setup("postmulti -e init")
         .setup(setup)
-        .timeout(Duration::from_secs(120))
-        .run_shell_ours("postmulti -I postfix-q -e create; echo \"create exit $?\"");
-    o.assert_stdout("create exit 1\n")
-        .assert_stderr(format!("postmulti: fatal: {fatal}\n"));
-    assert!(
-        o.files.is_empty(),
-        "the refused create changed {:?}\n{}",
-        o.files.keys().collect::<Vec<_>>(),
-        o.describe()
-    );
-    o
+        .check(check)
+        .timeout(Duration::from_secs(180))
+        .run_shell(script);
+    if let Some(w) = warning {
+        let line = format!("postmulti: warning: {w}\n");
+        let Some(rest) = c.ours.stderr.strip_prefix(line.as_bytes()) else {
+            panic!(
+                "ours' stderr does not begin with {line:?}\n{}",
+                c.ours.describe()
+            );
+        };
+        c.ours.stderr = rest.to_vec();
+        let record = format!("<20>TIME postmulti[PID]: warning: {w}");
+        let records = |o: &Outcome| {
+            o.syslog
+                .iter()
+                .filter(|r| normalize_syslog(r).1 == record)
+                .count()
+        };
+        assert_eq!(records(&c.ours), 1, "syslog of ours\n{}", c.ours.describe());
+        assert_eq!(records(&c.reference), 0);
+        c.ours.syslog.retain(|r| normalize_syslog(r).1 != record);
+    }
+    c.assert_same();
+    c
+}
+
+/// A create and a list, run by root after the lock's path was made odd.
+const CREATE: &str = "postmulti -I postfix-q -e create; echo \"create exit $?\"; postmulti -l";
+
+/// What CREATE prints when the create works.
+const CREATED: &str = "create exit 0\n\
+-               -               y         /etc/postfix\n\
+postfix-q       -               n         /etc/postfix-q\n";
+
+/// What is at the lock's path, for the checks: that ours left it as it was.
+const LOCK_PATH_AFTER: &str = "stat -c '%F %a %u %h' /run/postmulti.lock 2>&1";
+
+#[test]
+fn a_read_only_run_goes_on_silently() {
+    // ProtectSystem=strict, a read-only container: no lock file can be made.
+    goes_on_as_upstream(
+        "mount --bind /run /run; mount -o remount,bind,ro /run",
+        CREATE,
+        "touch /run/probe 2>&1 | sed 's/^touch: //'",
+        None,
+    )
+    .assert_status(0)
+    .assert_stderr("")
+    .assert_stdout(CREATED)
+    .assert_checks("cannot touch '/run/probe': Read-only file system\n[check 0: exit 0]\n");
 }
 
 #[test]
-fn a_symlink_at_the_lock_path_is_refused() {
-    // The attacker hopes root opens, truncates or writes its target.
-    let o = refuses_the_lock_path(
-        "printf 'precious\\n' > /var/tmp/precious; ln -s /var/tmp/precious /run/postmulti.lock",
-        "life-cycle lock /run/postmulti.lock is a symbolic link, not a regular file",
-    );
-    assert_eq!(o.file("/var/tmp/precious"), Some(&b"precious\n"[..]));
-}
-
-#[test]
-fn a_dangling_symlink_at_the_lock_path_is_refused() {
-    // ... or creates it.
-    refuses_the_lock_path(
-        "ln -s /var/tmp/created-by-root /run/postmulti.lock",
-        "life-cycle lock /run/postmulti.lock is a symbolic link, not a regular file",
-    );
-}
-
-#[test]
-fn a_fifo_at_the_lock_path_is_refused() {
-    // A reader waits on the FIFO: had we opened it for writing, it would
-    // have got its end of file (and exited) before the check.
+fn an_existing_lock_file_on_a_read_only_run_still_serializes() {
+    // Read-only keeps the file from being made, not from being locked.
     let o = Scenario::new()
         .setup("postmulti -e init")
-        .setup("mkfifo -m 600 /run/postmulti.lock")
+        .setup(
+            "install -m 600 /dev/null /run/postmulti.lock; \
+             mount --bind /run /run; mount -o remount,bind,ro /run",
+        )
         .timeout(Duration::from_secs(120))
-        .run_shell_ours(
-            "cat /run/postmulti.lock > /dev/shm/read & reader=$!\n\
-             timeout 20 postmulti -I postfix-q -e create; echo \"create exit $?\"\n\
-             sleep 0.5; kill -0 $reader && echo \"the reader still waits for a writer\"\n\
-             kill $reader; wc -c < /dev/shm/read",
-        );
-    o.assert_stdout("create exit 1\nthe reader still waits for a writer\n0\n")
-        .assert_stderr(
-            "postmulti: fatal: life-cycle lock /run/postmulti.lock is a FIFO, not a regular file\n",
-        );
-    assert!(o.files.is_empty(), "{}", o.describe());
+        .run_shell_ours(&format!(
+            "{AWAIT}{}",
+            r#"
+flock /run/postmulti.lock sh -c 'until [ -e /dev/shm/release ]; do sleep 0.1; done' & holder=$!
+ino=$(stat -c %i /run/postmulti.lock)
+await grep -q "FLOCK  *ADVISORY  *WRITE $holder [0-9a-f:]*:$ino " /proc/locks
+postmulti -I postfix-q -e create 2>/dev/shm/err & creator=$!
+await grep -q waiting /dev/shm/err
+touch /dev/shm/release
+wait $creator; echo "create exit $?"
+sed "s/pid $holder)/pid HOLDER)/" /dev/shm/err
+touch /run/probe 2>&1 | sed 's/^touch: //'
+"#
+        ));
+    o.assert_status(0).assert_stdout(format!(
+        "create exit 0\n{}cannot touch '/run/probe': Read-only file system\n",
+        waiting_line("HOLDER")
+    ));
 }
 
 #[test]
-fn a_directory_at_the_lock_path_is_refused() {
-    refuses_the_lock_path(
-        "mkdir -m 700 /run/postmulti.lock",
-        "life-cycle lock /run/postmulti.lock is a directory, not a regular file",
-    );
+fn a_missing_run_goes_on_silently() {
+    // A minimal chroot: the sandbox's /run overlay is unmounted and the
+    // directory under it removed (from the sandbox's copy-on-write root).
+    goes_on_as_upstream(
+        "umount -l /run; rm -rf /run",
+        CREATE,
+        "ls -d /run 2>&1 | sed 's/^ls: //'",
+        None,
+    )
+    .assert_status(0)
+    .assert_stderr("")
+    .assert_stdout(CREATED)
+    .assert_checks("cannot access '/run': No such file or directory\n[check 0: exit 0]\n");
 }
 
 #[test]
-fn a_lock_file_of_another_user_is_refused() {
-    refuses_the_lock_path(
-        "printf 'attacker\\n' > /run/postmulti.lock; chmod 600 /run/postmulti.lock; chown nobody /run/postmulti.lock",
-        "life-cycle lock /run/postmulti.lock is owned by uid 65534, not by root",
-    );
+fn a_run_of_another_user_goes_on_with_a_warning() {
+    // In the initial user namespace every owner is mapped: uid 12345 owns
+    // it for real, and could plant anything there.  (A user namespace's
+    // unmapped owner, shown as the overflow uid, is silent: the test
+    // below.)
+    goes_on_as_upstream(
+        "chown 12345 /run",
+        CREATE,
+        "stat -c '%u %a' /run",
+        Some("life-cycle lock directory /run is owned by uid 12345, not by root; going on without it"),
+    )
+    .assert_status(0)
+    .assert_stderr("")
+    .assert_stdout(CREATED)
+    .assert_checks("12345 755\n[check 0: exit 0]\n");
+}
+
+/// A shell function, `in_a_user_namespace COMMAND...`: runs COMMAND as
+/// root of a user namespace that maps uids and gids 0 to 65533 to
+/// themselves, so that a file of uid 200000 shows as the overflow uid,
+/// 65534, as the host's /run does in a container.  The sandbox is a chroot,
+/// and the kernel refuses a user namespace to a chrooted process (EPERM),
+/// so it first leaves the chroot for the root of the sandbox's mount
+/// namespace (the classic way: chroot into a subdirectory, chdir past the
+/// root; nothing is written there) and, in a mount namespace of its own,
+/// pivot_roots into the sandbox's root again, which is then that
+/// namespace's root, not a chroot.  Everything COMMAND writes still goes
+/// to the sandbox's copy-on-write overlays (the driver's work directory is
+/// the directory of this script, $0).
+const IN_A_USER_NAMESPACE: &str = r#"
+in_a_user_namespace() {
+    python3 - "$(dirname "$0")" "$@" <<'PY'
+import os, sys
+work, command = sys.argv[1], sys.argv[2:]
+os.makedirs("/.escape", exist_ok=True)
+os.chroot("/.escape")
+for _ in range(64):
+    os.chdir("..")
+os.chroot(".")
+pivot = r"""
+set -e
+work=$1; shift
+mkdir -p "$work/root/.old"
+cd "$work/root"
+pivot_root . .old
+umount -l /.old
+rmdir /.old /.escape
+cd /
+exec "$@"
+"""
+mapped = r"""
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+ready, go = os.pipe(), os.pipe()
+pid = os.fork()
+if pid == 0:
+    if libc.unshare(0x10000000) != 0:  # CLONE_NEWUSER
+        os.write(2, b"unshare(CLONE_NEWUSER) failed\n")
+        os._exit(99)
+    os.write(ready[1], b"x")
+    os.read(go[0], 1)
+    os.execvp(sys.argv[1], sys.argv[1:])
+os.close(ready[1])
+if os.read(ready[0], 1) == b"x":
+    for m in ("uid_map", "gid_map"):
+        with open("/proc/%d/%s" % (pid, m), "w") as f:
+            f.write("0 0 65534\n")
+    os.write(go[1], b"x")
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+os.execvp("unshare", ["unshare", "--mount", "--propagation", "private", "sh", "-c", pivot, "sh", work,
+                      "python3", "-c", mapped] + command)
+PY
+}
+"#;
+
+#[test]
+fn a_run_of_an_unmapped_owner_in_a_user_namespace_goes_on_silently() {
+    // A container given the host's /run: its owner is no one the namespace
+    // maps, shown as the overflow uid.  Ours says nothing (src/lock.rs:
+    // not the initial user namespace, and the owner is the overflow uid).
+    goes_on_as_upstream(
+        "chown 200000 /run",
+        &format!(
+            "{IN_A_USER_NAMESPACE}\
+             in_a_user_namespace sh -c 'stat -c \"/run: %u %a\" /run; \
+             sed \"s/  */ /g; s/^ //\" /proc/self/uid_map; {CREATE}'"
+        ),
+        "stat -c '%u %a' /run",
+        None,
+    )
+    .assert_status(0)
+    .assert_stderr("")
+    .assert_stdout(format!("/run: 65534 755\n0 0 65534\n{CREATED}"))
+    .assert_checks("200000 755\n[check 0: exit 0]\n");
 }
 
 #[test]
-fn a_lock_file_others_can_open_is_refused() {
-    refuses_the_lock_path(
-        "install -m 666 /dev/null /run/postmulti.lock",
-        "life-cycle lock /run/postmulti.lock is open to group or other (mode 0666); it must be mode 0600",
-    );
-}
-
-#[test]
-fn a_lock_file_with_a_second_link_is_refused() {
-    refuses_the_lock_path(
-        "install -m 600 /dev/null /run/postmulti.lock; ln /run/postmulti.lock /run/second-link",
-        "life-cycle lock /run/postmulti.lock has 2 links; it must have one",
-    );
-}
-
-#[test]
-fn a_lock_directory_others_can_write_is_refused() {
-    refuses_the_lock_path(
+fn a_run_others_can_write_goes_on_with_a_warning() {
+    goes_on_as_upstream(
         "chmod 1777 /run",
-        "life-cycle lock directory /run is writable by group or other (mode 1777)",
+        CREATE,
+        "stat -c '%u %a' /run; ls -A /run | grep -c postmulti.lock",
+        Some("life-cycle lock directory /run is writable by group or other (mode 1777); going on without it"),
+    )
+    .assert_status(0)
+    .assert_stderr("")
+    .assert_stdout(CREATED)
+    .assert_checks("0 1777\n0\n[check 0: exit 1]\n");
+}
+
+#[test]
+fn what_another_user_plants_in_a_run_others_can_write_costs_nothing() {
+    // With /run mode 1777, nobody and the mail owner can plant at the lock's
+    // path: a symbolic link to a file of root's, or a FIFO of their own.
+    // Root's create warns about the directory, opens nothing there, and
+    // does what the reference does.
+    for (who, plant, after) in [
+        (
+            "nobody",
+            "ln -s /var/tmp/precious /run/postmulti.lock",
+            "symbolic link 777 65534 1",
+        ),
+        (
+            "postfix",
+            "mkfifo -m 666 /run/postmulti.lock",
+            "fifo 666 POSTFIX 1",
+        ),
+    ] {
+        let c = goes_on_as_upstream(
+            &format!(
+                "printf 'precious\\n' > /var/tmp/precious; chmod 1777 /run\n\
+                 setpriv --reuid={who} --regid=$(id -g {who}) --clear-groups sh -c '{plant}'"
+            ),
+            CREATE,
+            &format!(
+                "{LOCK_PATH_AFTER} | sed \"s/ $(id -u postfix) / POSTFIX /\"; cat /var/tmp/precious"
+            ),
+            Some(
+                "life-cycle lock directory /run is writable by group or other (mode 1777); going on without it",
+            ),
+        );
+        c.assert_status(0)
+            .assert_stdout(CREATED)
+            .assert_checks(format!("{after}\nprecious\n[check 0: exit 0]\n"));
+    }
+}
+
+#[test]
+fn a_lock_file_others_can_read_goes_on_with_a_warning() {
+    goes_on_as_upstream(
+        "install -m 644 /dev/null /run/postmulti.lock",
+        CREATE,
+        LOCK_PATH_AFTER,
+        Some("life-cycle lock /run/postmulti.lock has mode 0644, not 0600; going on without it"),
+    )
+    .assert_status(0)
+    .assert_stdout(CREATED)
+    .assert_checks("regular empty file 644 0 1\n[check 0: exit 0]\n");
+}
+
+#[test]
+fn a_symlink_at_the_lock_path_goes_on_with_a_warning() {
+    // The attacker hopes root opens, truncates or writes its target.
+    goes_on_as_upstream(
+        "printf 'precious\\n' > /var/tmp/precious; ln -s /var/tmp/precious /run/postmulti.lock",
+        CREATE,
+        &format!("{LOCK_PATH_AFTER}; cat /var/tmp/precious"),
+        Some("life-cycle lock /run/postmulti.lock is a symbolic link, not a regular file; going on without it"),
+    )
+    .assert_status(0)
+    .assert_stdout(CREATED)
+    .assert_checks("symbolic link 777 0 1\nprecious\n[check 0: exit 0]\n");
+}
+
+#[test]
+fn a_dangling_symlink_at_the_lock_path_goes_on_with_a_warning() {
+    // ... or creates it.
+    goes_on_as_upstream(
+        "ln -s /var/tmp/created-by-root /run/postmulti.lock",
+        CREATE,
+        &format!("{LOCK_PATH_AFTER}; ls /var/tmp/created-by-root 2>&1 | sed 's/^ls: //'"),
+        Some("life-cycle lock /run/postmulti.lock is a symbolic link, not a regular file; going on without it"),
+    )
+    .assert_status(0)
+    .assert_stdout(CREATED)
+    .assert_checks(
+        "symbolic link 777 0 1\ncannot access '/var/tmp/created-by-root': No such file or directory\n[check 0: exit 0]\n",
     );
+}
+
+#[test]
+fn a_fifo_at_the_lock_path_goes_on_with_a_warning() {
+    // A reader waits on the FIFO: had ours opened it for writing, it would
+    // have got its end of file (and exited).
+    goes_on_as_upstream(
+        "mkfifo -m 600 /run/postmulti.lock",
+        "cat /run/postmulti.lock > /dev/shm/read & reader=$!\n\
+         timeout 60 postmulti -I postfix-q -e create; echo \"create exit $?\"\n\
+         sleep 0.5; kill -0 $reader && echo \"the reader still waits for a writer\"\n\
+         kill $reader; wc -c < /dev/shm/read; postmulti -l",
+        LOCK_PATH_AFTER,
+        Some("life-cycle lock /run/postmulti.lock is a FIFO, not a regular file; going on without it"),
+    )
+    .assert_status(0)
+    .assert_stdout(
+        "create exit 0\nthe reader still waits for a writer\n0\n\
+-               -               y         /etc/postfix\n\
+postfix-q       -               n         /etc/postfix-q\n",
+    )
+    .assert_checks("fifo 600 0 1\n[check 0: exit 0]\n");
+}
+
+#[test]
+fn a_directory_at_the_lock_path_goes_on_with_a_warning() {
+    goes_on_as_upstream(
+        "mkdir -m 700 /run/postmulti.lock",
+        CREATE,
+        LOCK_PATH_AFTER,
+        Some("life-cycle lock /run/postmulti.lock is a directory, not a regular file; going on without it"),
+    )
+    .assert_status(0)
+    .assert_stdout(CREATED)
+    .assert_checks("directory 700 0 2\n[check 0: exit 0]\n");
+}
+
+#[test]
+fn a_lock_file_of_another_user_goes_on_with_a_warning() {
+    goes_on_as_upstream(
+        "printf 'attacker\\n' > /run/postmulti.lock; chmod 600 /run/postmulti.lock; chown nobody /run/postmulti.lock",
+        CREATE,
+        &format!("{LOCK_PATH_AFTER}; cat /run/postmulti.lock"),
+        Some("life-cycle lock /run/postmulti.lock is owned by uid 65534, not by root; going on without it"),
+    )
+    .assert_status(0)
+    .assert_stdout(CREATED)
+    .assert_checks("regular file 600 65534 1\nattacker\n[check 0: exit 0]\n");
+}
+
+#[test]
+fn a_lock_file_with_a_second_link_goes_on_with_a_warning() {
+    goes_on_as_upstream(
+        "install -m 600 /dev/null /run/postmulti.lock; ln /run/postmulti.lock /run/second-link",
+        CREATE,
+        LOCK_PATH_AFTER,
+        Some("life-cycle lock /run/postmulti.lock has 2 links, not 1; going on without it"),
+    )
+    .assert_status(0)
+    .assert_stdout(CREATED)
+    .assert_checks("regular empty file 600 0 2\n[check 0: exit 0]\n");
+}
+
+#[test]
+fn the_lock_never_pre_empts_upstreams_own_checks() {
+    // Upstream refuses to destroy the primary before doing anything; the
+    // lock, unusable here for either reason, must not speak first (a
+    // read-only /run) or instead (a symbolic link: the warning, then
+    // upstream's words).
+    let destroy = "postmulti -e destroy -i -; echo \"destroy exit $?\"";
+    for (setup, warning) in [
+        ("mount --bind /run /run; mount -o remount,bind,ro /run", None),
+        (
+            "ln -s /var/tmp/x /run/postmulti.lock",
+            Some("life-cycle lock /run/postmulti.lock is a symbolic link, not a regular file; going on without it"),
+        ),
+    ] {
+        goes_on_as_upstream(setup, destroy, "true", warning)
+            .assert_status(0)
+            .assert_stdout("destroy exit 1\n")
+            .assert_stderr("postmulti: fatal: Cannot remove the primary instance\n");
+    }
+}
+
+#[test]
+fn a_nested_command_that_lost_the_descriptor_does_not_wait_for_its_ancestor() {
+    // The wrapped helper of `-e create` runs, the first time only, another
+    // `postmulti -e create` the way sudo would: every descriptor from 3 up
+    // closed, so the lock's is gone.  The outer command (now the wrapper,
+    // same pid) holds the lock and waits for the nested one: ours must see
+    // that the holder is its ancestor and go on, as the C program does.
+    // `timeout 60` turns a regression into a failure, not a hang.
+    let wrapper = r#"
+cp /usr/lib/postfix/sbin/postmulti-script /run/real-postmulti-script
+cat > /run/wrapper <<'SH'
+#!/bin/sh
+if [ "$1 $2" = "-e create" ] && [ ! -e /run/nested ]; then
+    : > /run/nested
+    timeout 60 python3 -c 'import os; os.closerange(3, 65536); os.execv("/usr/sbin/postmulti", ["postmulti", "-e", "create", "-I", "postfix-n2"])' >/dev/null 2>/run/nested.err
+    echo "nested exit $?" > /run/nested
+fi
+exec /run/real-postmulti-script "$@"
+SH
+chmod 755 /run/wrapper
+mount --bind /run/wrapper /usr/lib/postfix/sbin/postmulti-script
+"#;
+    goes_on_as_upstream(
+        wrapper,
+        "postmulti -I postfix-n -e create; echo \"create exit $?\"; cat /run/nested /run/nested.err; \
+         ls -d /etc/postfix-n*",
+        "true",
+        None,
+    )
+    .assert_status(0)
+    .assert_stderr("")
+    .assert_stdout("create exit 0\nnested exit 0\n/etc/postfix-n\n/etc/postfix-n2\n");
+}
+
+#[test]
+fn a_command_run_under_flock_of_the_lock_does_not_wait_for_it() {
+    // flock -o closes the descriptor before it runs the command: the holder
+    // is flock(1) itself, the command's parent.
+    goes_on_as_upstream(
+        "install -m 600 /dev/null /run/postmulti.lock",
+        "timeout 60 flock -o /run/postmulti.lock postmulti -I postfix-q -e create; \
+         echo \"create exit $?\"; postmulti -l",
+        "true",
+        None,
+    )
+    .assert_status(0)
+    .assert_stderr("")
+    .assert_stdout(CREATED);
 }
 
 #[test]

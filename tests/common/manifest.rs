@@ -35,7 +35,7 @@ const IGNORED: &[&str] = &[
     "/var/spool/*/pid/pass.*",
     "/var/spool/*/pid/fifo.*",
     // Our life-cycle lock file (src/lock.rs): every life-cycle command of
-    // ours creates it, empty, and upstream has no lock. tests/concurrency.rs
+    // ours creates it, empty, where it can, and upstream has no lock. tests/concurrency.rs
     // checks it (Outcome::after still lists it).
     "/run/postmulti.lock",
 ];
