@@ -31,7 +31,10 @@ use std::time::Duration;
 /// The lock file, as src/lock.rs names it.
 const LOCK: &str = "/run/postmulti.lock";
 
-/// What a command prints when it waits for the lock held by process PID.
+/// What a command prints when it waits for the lock held by process PID:
+/// on stderr when that is a terminal (the tests give waiting commands one
+/// with script(1): before Postfix 3.11, diagnostics reach only a
+/// terminal), and to syslog.
 fn waiting_line(pid: &str) -> String {
     format!("postmulti: waiting for the life-cycle lock {LOCK} (held by pid {pid})\n")
 }
@@ -177,9 +180,9 @@ await test ! -e /run/hold
 ino=$(stat -c %i /run/postmulti.lock)
 grep -q "^[0-9]*: FLOCK  *ADVISORY  *WRITE $holder [0-9a-f:]*:$ino " /proc/locks &&
     echo "/proc/locks: the first create holds the lock"
-postmulti -I postfix-b -e create >/dev/null 2>/run/waiter.err & waiter=$!
+script -qfec 'postmulti -I postfix-b -e create' /dev/null >/run/waiter.err & waiter=$!
 await grep -q waiting /run/waiter.err
-echo "the second create's stderr:"; sed "s/pid $holder)/pid HOLDER)/" /run/waiter.err
+echo "the second create's stderr:"; tr -d '\r' </run/waiter.err | sed "s/pid $holder)/pid HOLDER)/"
 kill -0 $waiter 2>/dev/null && echo "second create waits while the first holds the lock"
 kill -9 $holder
 wait $waiter; echo "second create exit $?"
@@ -219,13 +222,13 @@ mount --bind /run/wrapper /usr/lib/postfix/sbin/postmulti-script
 touch /run/hold
 postmulti -I postfix-a -e create & holder=$!
 await test ! -e /run/hold
-postmulti -I postfix-b -e create 2>/run/waiter.err & waiter=$!
+script -qfec 'postmulti -I postfix-b -e create' /dev/null >/run/waiter.err & waiter=$!
 await grep -q waiting /run/waiter.err
 sleep 1.5   # a second line, if any, would come now
 touch /run/release
 wait $holder; echo "first create exit $?"
 wait $waiter; echo "second create exit $?"
-echo "the second create's stderr:"; sed "s/pid $holder)/pid HOLDER)/" /run/waiter.err
+echo "the second create's stderr:"; tr -d '\r' </run/waiter.err | sed "s/pid $holder)/pid HOLDER)/"
 postmulti -l | awk '{print $1}'
 "#
         ));
@@ -552,11 +555,11 @@ fn an_existing_lock_file_on_a_read_only_run_still_serializes() {
 flock /run/postmulti.lock sh -c 'until [ -e /dev/shm/release ]; do sleep 0.1; done' & holder=$!
 ino=$(stat -c %i /run/postmulti.lock)
 await grep -q "FLOCK  *ADVISORY  *WRITE $holder [0-9a-f:]*:$ino " /proc/locks
-postmulti -I postfix-q -e create 2>/dev/shm/err & creator=$!
+script -qfec 'postmulti -I postfix-q -e create' /dev/null >/dev/shm/err & creator=$!
 await grep -q waiting /dev/shm/err
 touch /dev/shm/release
 wait $creator; echo "create exit $?"
-sed "s/pid $holder)/pid HOLDER)/" /dev/shm/err
+tr -d '\r' </dev/shm/err | sed "s/pid $holder)/pid HOLDER)/"
 touch /run/probe 2>&1 | sed 's/^touch: //'
 "#
         ));
