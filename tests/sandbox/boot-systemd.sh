@@ -11,7 +11,9 @@
 # - The namespaces are enter.sh's (mount, pid, net with loopback only, uts)
 #   plus ipc and cgroup.  Before the cgroup namespace is made, the process
 #   that makes it is moved into a new cgroup of the host's cgroup2
-#   hierarchy (postmulti-test-PID, under this script's own), which is then
+#   hierarchy (postmulti-test-PID, under this script's own; the hierarchy
+#   is mounted on WORKDIR/cgroup2 for the time of the boot where the host
+#   has it nowhere), which is then
 #   the namespace's root: every unit of the booted systemd lives below it,
 #   and it is removed when the namespace is gone.  Inside, that hierarchy
 #   is mounted alone on /sys/fs/cgroup: systemd 256 and later refuse cgroup
@@ -20,7 +22,9 @@
 # - /run is a fresh tmpfs; /dev is enter.sh's, plus /dev/console: a bind
 #   mount of WORKDIR/console, which is also systemd's stdout and stderr.
 # - The journal is volatile (/run/log/journal), the host name is
-#   sandbox.example (/etc/hostname), console-getty.service is masked.
+#   sandbox.example (/etc/hostname), console-getty.service is masked, and
+#   timers.target: the root's periodic jobs (apt-daily, man-db, ...) never
+#   start in the middle of a test.
 # - WORKDIR/setup.sh, when it exists, runs first (bash, chrooted, as the
 #   namespace's PID 1, with OURS, REPO and DEB from the environment): it
 #   installs packages and units, and can link default.target.
@@ -43,6 +47,7 @@ if [ "${1:-}" = --pid1 ]; then
     mkdir -p /etc/systemd/journald.conf.d
     printf '[Journal]\nStorage=volatile\n' >/etc/systemd/journald.conf.d/postmulti-test.conf
     ln -sf /dev/null /etc/systemd/system/console-getty.service
+    ln -sf /dev/null /etc/systemd/system/timers.target
     if [ -f "$work/setup.sh" ]; then
         bash -e "$work/setup.sh" >"$work/setup.log" 2>&1 || {
             echo "boot-systemd.sh: $work/setup.sh failed (exit $?): see $work/setup.log" >&2
@@ -61,7 +66,15 @@ if [ -n "${SANDBOX_ROOT:-}" ]; then
     export SANDBOX_SHARE="${here%/tests/sandbox}${SANDBOX_SHARE:+:$SANDBOX_SHARE}"
 fi
 cg2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
-[ -n "$cg2" ] || { echo "boot-systemd.sh: the host has no cgroup2 file system mounted" >&2; exit 2; }
+mounted=
+if [ -z "$cg2" ]; then
+    # None mounted (a sandbox of enter.sh has a fresh /sys): mount one for
+    # the time of the boot.
+    cg2=$work/cgroup2
+    mkdir -p "$cg2"
+    mount -t cgroup2 cgroup2 "$cg2"
+    mounted=$cg2
+fi
 own=$(sed -n 's/^0:://p' /proc/self/cgroup)
 [ -d "$cg2$own" ] || own=
 cg=$cg2${own%/}/postmulti-test-$$
@@ -76,7 +89,11 @@ cleanup() {
     done
     echo "boot-systemd.sh: could not remove $cg" >&2
 }
-trap cleanup EXIT
+finish() {
+    cleanup
+    if [ -n "$mounted" ]; then umount "$mounted"; fi
+}
+trap finish EXIT
 rm -f "$work/done"
 bash -c '
     echo $$ >"$1/cgroup.procs"
