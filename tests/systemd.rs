@@ -8,7 +8,7 @@
 //!   Debian's is diverted to /usr/sbin/postmulti.postfix;
 //! - "reference": the root as it is, Debian's postmulti.
 //!
-//! In each, a oneshot unit runs the same script ([`SCENARIO`]) against
+//! In each, a unit of the test runs the same script ([`SCENARIO`]) against
 //! Debian's own units: `postmulti -e init`, three instances (postfix-out
 //! enabled, postfix-in disabled, later postfix-bad, enabled and broken),
 //! `systemctl daemon-reload` (Debian 12's postfix-instance-generator makes
@@ -27,8 +27,9 @@
 //! ExecMainStatus` of every unit; the generator's links; each instance's
 //! master daemon and the cgroup (unit) it runs in) exactly, and the
 //! journal from the start of the script as a multiset of lines (unit,
-//! identifier, transport, priority, message), after `journalctl --sync`,
-//! with only what varies from boot to boot masked ([`normalize_journal`]).
+//! `UNIT=`, identifier, transport, priority, message), after `journalctl
+//! --sync`, with only what varies from boot to boot masked
+//! ([`normalize_journal`]).
 mod sandboxed;
 use sandboxed::*;
 
@@ -37,9 +38,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-/// Written to /etc/systemd/system before the boot: the target the sandbox
-/// boots (basic.target and the test, nothing the root's own
-/// multi-user.target wants), and the unit that runs the scenario.
+/// Run before the boot (boot-systemd.sh's WORKDIR/setup.sh): the target
+/// the sandbox boots (basic.target and the test, nothing the root's own
+/// multi-user.target wants), the unit that runs the scenario, and, for
+/// ours, the .deb installed.
 const SETUP: &str = r###"
 cat >/etc/systemd/system/postmulti-test.target <<EOF
 [Unit]
