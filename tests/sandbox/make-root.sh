@@ -31,13 +31,49 @@ configure() {
         printf '%s\n' "$settings" >"$1/etc/default/postfix"
     fi
 }
-if [ -e "$dest/var/lib/dpkg/info/postfix.md5sums" ]; then
+# systemd, for tests/systemd.rs, which boots it in a copy-on-write of the
+# root (tests/sandbox/boot-systemd.sh).  Unstable's postfix pulls it in
+# anyway (the first alternative of its sysusers and tmpfiles dependencies);
+# trixie's does not.  Installed, it changes nothing for the other tests:
+# Debian 13's postfix-script redirects `postfix start` to systemctl only
+# when /run/systemd/system exists, which only a booted systemd makes (the
+# root's /run has no such directory, and no unit runs in a sandbox without
+# one).  A root made before systemd was in the list gets it here, with
+# apt-get in the root (the mirror of its sources), under the lock below.
+has_systemd() { [ -x "$1/lib/systemd/systemd" ] || [ -x "$1/usr/lib/systemd/systemd" ]; }
+add_systemd() {
+    has_systemd "$1" && return 0
+    echo "make-root.sh: installing systemd into $1" >&2
+    if ! unshare --mount --fork -- bash -c '
+        set -e
+        mount --make-rprivate /
+        mount -t proc proc "$1/proc"
+        mount --rbind /dev "$1/dev"
+        export DEBIAN_FRONTEND=noninteractive LC_ALL=C
+        chroot "$1" apt-get update -q
+        chroot "$1" apt-get install -y -q --no-install-recommends systemd
+        chroot "$1" apt-get clean
+    ' make-root.sh "$1" >>"$roots/$release.log" 2>&1; then
+        echo "make-root.sh: installing systemd into $1 failed; the end of $roots/$release.log:" >&2
+        tail -n 20 "$roots/$release.log" >&2
+        return 1
+    fi
+    if [ -d "$1/run/systemd/system" ]; then
+        echo "make-root.sh: $1/run/systemd/system exists after installing systemd" >&2
+        return 1
+    fi
+}
+# A root already made: brought up to date with the settings above.
+update() {
+    configure "$1"
+    add_systemd "$1"
+}
+if [ -e "$dest/var/lib/dpkg/info/postfix.md5sums" ] && has_systemd "$dest"; then
     configure "$dest"
     echo "$dest"
     exit 0
 fi
-[ "$(id -u)" = 0 ] || { echo "make-root.sh: needs root (debootstrap)" >&2; exit 1; }
-command -v debootstrap >/dev/null || { echo "make-root.sh: debootstrap is not installed (apt-get install debootstrap)" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "make-root.sh: needs root (debootstrap, apt-get in the root)" >&2; exit 1; }
 
 # The Debian mirror apt uses here (deb822 or one-line sources).
 mirror=$(
@@ -50,12 +86,18 @@ mirror=${mirror:-http://deb.debian.org/debian}
 # What the driver (tests/common/driver.rs) and the tests' scripts run inside
 # the root, besides the essential set: Postfix, pgrep/pkill (procps),
 # python3, ip, setfattr/getfattr (attr), script (bsdutils), fuser (psmisc).
-include=postfix,procps,python3,iproute2,attr,util-linux,bsdutils,psmisc
+# systemd: above.
+include=postfix,procps,python3,iproute2,attr,util-linux,bsdutils,psmisc,systemd
 
 mkdir -p "$roots"
 exec 9>"$roots/.$release.lock"
 flock 9
-[ -e "$dest/var/lib/dpkg/info/postfix.md5sums" ] && { configure "$dest"; echo "$dest"; exit 0; }
+if [ -e "$dest/var/lib/dpkg/info/postfix.md5sums" ]; then
+    update "$dest"
+    echo "$dest"
+    exit 0
+fi
+command -v debootstrap >/dev/null || { echo "make-root.sh: debootstrap is not installed (apt-get install debootstrap)" >&2; exit 1; }
 tmp=$dest.new
 rm -rf "$tmp"
 log=$roots/$release.log
@@ -67,6 +109,7 @@ if ! DEBIAN_FRONTEND=noninteractive debootstrap --variant=minbase --include="$in
     rm -rf "$tmp"
     exit 1
 fi
+has_systemd "$tmp" || { echo "make-root.sh: the $release root has no systemd" >&2; rm -rf "$tmp"; exit 1; }
 # Postfix's own mail_version, as the tests read it.
 version=$(chroot "$tmp" /usr/sbin/postconf -h mail_version) || {
     echo "make-root.sh: the $release root has no working postconf" >&2; rm -rf "$tmp"; exit 1; }
