@@ -619,6 +619,9 @@ const IN_A_USER_NAMESPACE: &str = r#"
 in_a_user_namespace() {
     python3 - "$(dirname "$0")" "$@" <<'PY'
 import os, sys
+# What os.execvp() imports lazily, imported while this root's library is
+# still at hand (the host's python may differ from a release root's).
+import warnings
 work, command = sys.argv[1], sys.argv[2:]
 os.makedirs("/.escape", exist_ok=True)
 os.chroot("/.escape")
