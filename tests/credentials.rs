@@ -160,30 +160,27 @@ fn p_child_environment_with_unsafe_user_ids() {
 /// $command_directory and ROOT_PATH.
 #[test]
 fn helper_environment_with_unsafe_user_ids() {
-    Scenario::new()
-        .setup(&format!(
-            "{}mount --bind /var/tmp/show-env /usr/lib/postfix/sbin/postmulti-script\n",
-            setup_show_env()
-        ))
-        .main_cf_append(
-            "/etc/postfix/main.cf",
-            "import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ SOMETHING_ELSE \
-             POSTLOG_SERVICE POSTLOG_HOSTNAME PATH LANG=C {MAIL_VERBOSE = y}",
-        )
-        .run_shell(&format!(
-            "env {CALLER} {UNSAFE_UID} /usr/sbin/postmulti -e init\necho \"exit $?\"\n"
-        ))
-        .assert_stdout(
-            "PATH=/usr/sbin:/bin:/usr/bin:/sbin:/usr/sbin\nTZ -\nMAIL_CONFIG=/etc/postfix\n\
-             MAIL_DEBUG -\nMAIL_LOGTAG -\nMAIL_VERBOSE=y\nPOSTLOG_SERVICE -\n\
-             POSTLOG_HOSTNAME -\nSOMETHING_ELSE -\nLANG=C\nids 65534 0 0 0\nexit 0\n",
-        )
-        .assert_same();
+    helper_environment(UNSAFE_UID).assert_same().assert_stdout(
+        "PATH=/usr/sbin:/bin:/usr/bin:/sbin:/usr/sbin\nTZ -\nMAIL_CONFIG=/etc/postfix\n\
+         MAIL_DEBUG -\nMAIL_LOGTAG -\nMAIL_VERBOSE=y\nPOSTLOG_SERVICE -\n\
+         POSTLOG_HOSTNAME -\nSOMETHING_ELSE -\nLANG=C\nids 65534 0 0 0\nexit 0\n",
+    );
 }
 
 /// The same helper with safe credentials (the control): the names are kept.
 #[test]
 fn helper_environment_with_safe_credentials() {
+    helper_environment("").assert_same().assert_stdout(
+        "PATH=/usr/sbin:/var/tmp/evil:/usr/bin:/bin\nTZ=Europe/Paris\nMAIL_CONFIG=/etc/postfix\n\
+         MAIL_DEBUG=1\nMAIL_LOGTAG=postfix\nMAIL_VERBOSE=y\nPOSTLOG_SERVICE -\n\
+         POSTLOG_HOSTNAME -\nSOMETHING_ELSE=kept\nLANG=C\nids 0 0 0 0\nexit 0\n",
+    );
+}
+
+/// `-e init` run by the caller's environment under CREDENTIALS (a setpriv
+/// prefix, or none), with the printing child as postmulti-script and an
+/// import_environment that names every variable of interest.
+fn helper_environment(credentials: &str) -> Compared {
     Scenario::new()
         .setup(&format!(
             "{}mount --bind /var/tmp/show-env /usr/lib/postfix/sbin/postmulti-script\n",
@@ -195,14 +192,8 @@ fn helper_environment_with_safe_credentials() {
              POSTLOG_SERVICE POSTLOG_HOSTNAME PATH LANG=C {MAIL_VERBOSE = y}",
         )
         .run_shell(&format!(
-            "env {CALLER} /usr/sbin/postmulti -e init\necho \"exit $?\"\n"
+            "env {CALLER} {credentials} /usr/sbin/postmulti -e init\necho \"exit $?\"\n"
         ))
-        .assert_stdout(
-            "PATH=/usr/sbin:/var/tmp/evil:/usr/bin:/bin\nTZ=Europe/Paris\nMAIL_CONFIG=/etc/postfix\n\
-             MAIL_DEBUG=1\nMAIL_LOGTAG=postfix\nMAIL_VERBOSE=y\nPOSTLOG_SERVICE -\n\
-             POSTLOG_HOSTNAME -\nSOMETHING_ELSE=kept\nLANG=C\nids 0 0 0 0\nexit 0\n",
-        )
-        .assert_same();
 }
 
 /// With maillog_file set, POSTLOG_SERVICE and POSTLOG_HOSTNAME are

@@ -15,18 +15,10 @@ use sandboxed::*;
 
 use std::process::Command;
 
-/// Builds the package into `dir`; returns its path.
-fn build_deb(dir: &std::path::Path) -> String {
-    require_program("dpkg-deb", "dpkg");
-    let out = Command::new("bash")
-        .arg(repo().join(".ci/build-deb"))
-        .args(["--binary", OURS, "--output"])
-        .arg(dir)
-        .output()
-        .expect("run .ci/build-deb");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), ".ci/build-deb failed:\n{stderr}");
-    let deb = String::from_utf8(out.stdout).unwrap().trim().to_string();
+/// Builds the package into `dir` (named for this version and the
+/// machine's architecture); returns its path.
+fn built_deb(dir: &std::path::Path) -> String {
+    let deb = build_deb(dir).to_string_lossy().into_owned();
     assert!(
         deb.ends_with(&format!(
             "postmulti-rs_{}-1_{}.deb",
@@ -59,7 +51,7 @@ fn dpkg_deb(args: &[&str]) -> String {
 #[test]
 fn package_contents_and_metadata() {
     let work = workdir("pm-deb-contents-");
-    let deb = build_deb(&work);
+    let deb = built_deb(&work);
     let files: Vec<String> = dpkg_deb(&["--contents", &deb])
         .lines()
         .filter(|l| l.starts_with('-'))
@@ -197,7 +189,7 @@ fn install_run_three_instances_remove() {
     require_program("script", "bsdutils");
     require_program("fish", "fish");
     let work = workdir("pm-deb-life-");
-    let deb = build_deb(&work);
+    let deb = built_deb(&work);
     let script = format!("DEB={}\n{LIFE}", shell_quote(&deb));
     let run = sandbox_with(&work, "etc var run usr", &script);
     run.assert_ok("install, run, remove");

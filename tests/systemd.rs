@@ -317,22 +317,8 @@ struct Boot {
     seconds: f64,
 }
 
-fn build_deb(dir: &Path) -> PathBuf {
-    require_program("dpkg-deb", "dpkg");
-    let out = Command::new("bash")
-        .arg(repo().join(".ci/build-deb"))
-        .args(["--binary", OURS, "--output"])
-        .arg(dir)
-        .output()
-        .expect("run .ci/build-deb");
-    assert!(
-        out.status.success(),
-        ".ci/build-deb failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
-}
-
+/// Boots systemd in a sandbox of WORK, with our package DEB installed (or
+/// the C postmulti without it), runs the scenario and collects the result.
 fn boot(which: &'static str, work: &Path, deb: Option<&Path>) -> Boot {
     require_root();
     let root = reference_root().unwrap_or_else(|| PathBuf::from("/"));

@@ -169,3 +169,18 @@ pub fn sandbox_with(work: &Path, overlays: &str, script: &str) -> Run {
 pub fn shell_quote(word: &str) -> String {
     format!("'{}'", word.replace('\'', r"'\''"))
 }
+
+/// Builds the project's package of our binary ([`OURS`]) into DIR with
+/// `.ci/build-deb`; its path.
+pub fn build_deb(dir: &Path) -> PathBuf {
+    require_program("dpkg-deb", "dpkg");
+    let out = Command::new("bash")
+        .arg(repo().join(".ci/build-deb"))
+        .args(["--binary", OURS, "--output"])
+        .arg(dir)
+        .output()
+        .expect("run .ci/build-deb");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), ".ci/build-deb failed:\n{stderr}");
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
