@@ -1,8 +1,9 @@
 //! postmulti: the Postfix multi-instance manager, as a drop-in replacement.
 //!
-//! The behaviour contract is upstream Postfix's postmulti(1) (3.11 where it
-//! differs from older releases): the same bytes on stdout, the same lines on
-//! stderr, the same exit status and the same files written.  The manual
+//! The behaviour contract is the postmulti(1) of the Postfix release
+//! installed ([`defaults::release`] where releases differ): the same bytes
+//! on stdout, the same lines on stderr, the same exit status and the same
+//! files written.  The manual
 //! (`man/postmulti.1`) says what it does for an operator; this page and the
 //! module pages say how; `tests/README.md` says how that is checked.
 //!
@@ -21,7 +22,7 @@
 //!
 //! | step | module | upstream |
 //! |---|---|---|
-//! | start-up | [`startup`]: `main` (SIGPIPE, the program name, the additions), then `run`: umask 022, fds 0–2 open, the primary main.cf, the MAIL_CONFIG guard, argv, the life-cycle lock for every `-e` command (never fatal: a command goes on without it where it cannot be had; main.cf is read again after it; iterator mode never takes it), the shared directories, the instance table, the action | `main()` |
+//! | start-up | [`startup`]: `main` (SIGPIPE as the caller left it, recorded before the Rust runtime ran by `record_caller_sigpipe` from src/main.rs, the program name, the additions), then `run`: umask 022, fds 0–2 open, the primary main.cf, the MAIL_CONFIG guard, argv, the life-cycle lock for every `-e` command (never fatal: a command goes on without it where it cannot be had; main.cf is read again after it; iterator mode never takes it), the shared directories, the instance table, the action | `main()` |
 //! | argv → command | [`command`]: `Getopt` lexes argv (POSIX getopt over `+ae:g:i:jG:I:lpRvx`) into typed `Opt`s and the operands; `Options::apply` applies each as upstream's option loop does, with the fatals it raises there; `Options::into_invocation` runs the checks after the loop, in upstream's order, into `Command::{Init, Iterate, Manage}` | the option loop of `main()` |
 //! | primary main.cf | [`primary`] (`Primary::load`) on [`maincf`] (logical lines, `name = value`) and [`expand`]; [`primary::mail_params`] checks the global parameters (`check_first`, `check_rest`) | `mail_conf_read()`, `mail_params_init()`, readlline, split_nameval, mac_parse, mac_expand |
 //! | instance table | [`table`]: `check_shared_directories`, `Claims`, `InstanceTable::load`, `InstanceTable::insert`, `Instance::is_selected` | check_shared_dir_status, register_claim, claim_instance_attributes, load_all_instances, insert_instance, match_instance_selection |
@@ -32,7 +33,7 @@
 //! | life-cycle mode | [`manage`]: `plan` checks and places (`create`, `import`, `destroy`, `deport`, `enable`, `disable`, `assign`; `plan_init` for `init`), `exec_helper` execs `postmulti-script` with the lock still held | manage_instance and its helpers |
 //! | the lock | [`lock`]: `acquire`, called from `startup::run` | (none: upstream has no lock) |
 //! | environment | [`environ`]: `prepend_command_path`, `cleaned`; `unsafe_credentials` and `safe_getenv` (what of the caller's environment is trusted), `drop_tz_when_unsafe`, `check_config_dir` | import_environment, clean_env, unsafe, safe_getenv, msg_syslog_init's TZ, mail_conf_checkdir |
-//! | diagnostics | [`msg`]: `postmulti: fatal: ...` on stderr and to syslog, or to postlogd or a file with `maillog_file`; `bfmt` formats with upstream's `%s` | msg(3), msg_syslog, maillog_client |
+//! | diagnostics | [`msg`]: `postmulti: fatal: ...` on stderr (before Postfix 3.11 only when it is a terminal: the installed release, [`defaults::release`]) and to syslog, or to postlogd or a file with `maillog_file`; `bfmt` formats with upstream's `%s` | msg(3), msg_syslog, maillog_client |
 //! | additions | [`additions`]: `--version` and `--completions SHELL`, words upstream rejects | |
 //! | helpers | [`bytes`]: `join` (DIR/NAME), `c_string`, `non_empty`, `yes_no`, `trim`/`trim_end`, `is_space` (C isspace) and `is_white_space` (Postfix's " \t\r\n") | |
 //! | defaults | [`defaults`] (with `src/build.rs`): the built-in parameter names and defaults of the Postfix built against, or of the installed one | the `postconf -d` table |

@@ -48,7 +48,7 @@ fn native_allowed(command_dir: &[u8]) -> bool {
 }
 
 /// The native reader's answers for DIRS, read ahead ([`native::read_ahead`]);
-/// none when it may not answer ([`native_allowed`]), so that every
+/// none when it may not answer (`native_allowed`), so that every
 /// instance goes to postconf.
 pub fn native_answers(dirs: &[Vec<u8>], command_dir: &[u8]) -> Vec<Option<Vec<u8>>> {
     if native_allowed(command_dir) {
