@@ -17,8 +17,9 @@
 //!   have finished: the descriptor is inherited across the exec (no
 //!   close-on-exec).  The kernel releases it when the last process holding
 //!   it dies, kill -9 included.
-//! - Waiting: when it is not free within about a second, one line on stderr
-//!   (and to syslog, as msg_info() would) says so, with the holder's pid
+//! - Waiting: when it is not free within about a second, one line (on
+//!   stderr where the installed release writes diagnostics there, and to
+//!   syslog, as msg_info() would) says so, with the holder's pid
 //!   from /proc/locks, then postmulti waits, trying again ten times a
 //!   second.
 //! - Never for itself: iterator mode never takes it, so `postfix start`
