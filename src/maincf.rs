@@ -265,7 +265,6 @@ impl MainCf {
     pub fn read(dir: &[u8], warnings: &mut Vec<Vec<u8>>) -> Result<MainCf, Vec<u8>> {
         let path = main_cf_path(dir);
         let preset: [(&[u8], &[u8]); 1] = [(b"config_directory", dir)];
-        let fresh_tables = crate::defaults::release().at_least(3, 8);
         let mut earlier: Option<MainCf> = None;
         let mut before = now();
         for pass in 0.. {
@@ -281,7 +280,9 @@ impl MainCf {
             }
             std::thread::sleep(std::time::Duration::from_millis(300));
             before = after;
-            if !fresh_tables {
+            // Asked only now: the release may cost a postconf process
+            // before the table in use is chosen (defaults::release).
+            if !crate::defaults::release().at_least(3, 8) {
                 earlier = Some(cf);
             }
         }
