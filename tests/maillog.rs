@@ -62,7 +62,8 @@ fn postlog_settings_are_exported_to_commands() {
 /// postlogd answering: the file is not opened at start-up (3.10 and later
 /// connect first), and nothing is logged.  The socket is the test's own: a
 /// postlog socket the host's Postfix left in /var/spool (seen through the
-/// copy-on-write root) is removed first.
+/// copy-on-write root) is removed first, and the setup waits until the
+/// new one is bound (a fixed second was not always enough under load).
 #[test]
 fn maillog_file_is_not_opened_when_postlogd_answers() {
     with_maillog_file("/var/log/postmulti-test.log")
@@ -74,7 +75,7 @@ fn maillog_file_is_not_opened_when_postlogd_answers() {
              s.bind(\"/var/spool/postfix/public/postlog\")\n\
              if os.fork(): os._exit(0)\n\
              time.sleep(30)' &\n\
-             sleep 1\n",
+             for i in $(seq 300); do [ -S /var/spool/postfix/public/postlog ] && break; sleep 0.1; done\n",
         )
         .check("ls /var/log/postmulti-test.log 2>&1")
         .run(&["-x", "true"])
