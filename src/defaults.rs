@@ -211,20 +211,16 @@ fn choose(command_dir: &[u8]) -> Active {
             defaults: DEFAULTS.to_vec(),
         };
     };
-    let installed = std::fs::metadata(os(&postconf))
-        .ok()
-        .map(|m| (m.size(), m.mtime(), m.mtime_nsec()));
+    let installed = identity_of(&postconf);
     let recorded = RECORDED_FROM.filter(|_| !BUILTIN_NAMES.is_empty());
-    if let (Some(r), Some(i)) = (recorded, installed) {
-        if (r.size, r.mtime, r.mtime_nsec) == i {
-            return Active {
-                source: Source::Recorded,
-                table: Table::RECORDED,
-                postconf,
-                installed,
-                defaults: DEFAULTS.to_vec(),
-            };
-        }
+    if recorded_from(installed) {
+        return Active {
+            source: Source::Recorded,
+            table: Table::RECORDED,
+            postconf,
+            installed,
+            defaults: DEFAULTS.to_vec(),
+        };
     }
     match run_postconf_d(&postconf) {
         Some(table) => Active {
@@ -382,19 +378,32 @@ pub fn release() -> Release {
     *EARLY.get_or_init(|| {
         let dir = compiled_default("command_directory").unwrap_or("");
         let postconf = postconf_in(dir.as_bytes());
-        let installed = std::fs::metadata(os(&postconf))
-            .ok()
-            .map(|m| (m.size(), m.mtime(), m.mtime_nsec()));
-        let recorded = RECORDED_FROM.filter(|_| !BUILT_AGAINST.is_empty());
-        match (recorded, installed) {
-            (Some(r), Some(i)) if (r.size, r.mtime, r.mtime_nsec) == i => {
-                from_table(&Table::RECORDED)
-            }
-            (_, Some(_)) => run_postconf_mail_version(&postconf),
-            _ => None,
+        let installed = identity_of(&postconf);
+        if recorded_from(installed) {
+            from_table(&Table::RECORDED)
+        } else if installed.is_some() {
+            run_postconf_mail_version(&postconf)
+        } else {
+            None
         }
         .unwrap_or(Release::NEWEST)
     })
+}
+
+/// A postconf binary's (size, mtime, mtime_nsec), if it can be stat()ed.
+fn identity_of(postconf: &[u8]) -> Option<(u64, i64, i64)> {
+    std::fs::metadata(os(postconf))
+        .ok()
+        .map(|m| (m.size(), m.mtime(), m.mtime_nsec()))
+}
+
+/// Whether a table was recorded at build time from the postconf whose
+/// identity INSTALLED is.
+fn recorded_from(installed: Option<(u64, i64, i64)>) -> bool {
+    match (RECORDED_FROM, installed) {
+        (Some(r), Some(i)) => !BUILTIN_NAMES.is_empty() && (r.size, r.mtime, r.mtime_nsec) == i,
+        _ => false,
+    }
 }
 
 #[cfg(test)]

@@ -51,6 +51,7 @@ use crate::bytes::{from_os, is_white_space, mystrtokq, os, trim};
 use crate::defaults::default_str;
 use crate::maincf::{split_nameval, LineReader};
 use crate::msg::{self, bfmt, io_error_text, Fatal};
+use crate::primary::split_list;
 
 /// Postfix's PATH for a process that has none (ROOT_PATH).
 pub const ROOT_PATH: &[u8] = b"/bin:/usr/bin:/sbin:/usr/sbin";
@@ -119,10 +120,7 @@ pub fn check_config_dir(config_dir: &[u8]) -> Result<(), Fatal> {
         let Some(line) = line else { break };
         if let Ok((name, value)) = split_nameval(&line.text) {
             if name == b"alternate_config_directories" || name == b"multi_instance_directories" {
-                found = value
-                    .split(|&b| b == b',' || is_white_space(b))
-                    .filter(|dir| !dir.is_empty())
-                    .any(|dir| dir == config_dir);
+                found = split_list(value).iter().any(|dir| dir == config_dir);
             }
         }
     }

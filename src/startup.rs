@@ -42,10 +42,7 @@ fn config_dir_from_environment() -> Vec<u8> {
 fn load_primary(config_dir: &[u8]) -> Result<Primary> {
     let primary = Primary::load(config_dir)?;
     msg::set_utf8(primary.smtputf8);
-    // mail_params_init() sets it unless safe_getenv() already has it.
-    if crate::environ::safe_getenv("MAIL_LOGTAG").as_deref() != Some(os(&primary.syslog_name)) {
-        std::env::set_var("MAIL_LOGTAG", os(&primary.syslog_name));
-    }
+    std::env::set_var("MAIL_LOGTAG", os(&primary.syslog_name));
     Ok(primary)
 }
 
