@@ -7,8 +7,8 @@
 //!   that would start a logical line with white space is dropped with
 //!   `FILE: logical line must not start with whitespace: "30 BYTES..."`.
 //! * A NUL byte ends the line, as C strings end.  Where the installed
-//!   release is Postfix 3.10 or later, the reading warns `FILE, line N: text after null byte may be
-//!   ignored` (`line N-M` for several lines: from the logical line's first
+//!   release is Postfix 3.10 or later, the reading warns `FILE, line N:
+//!   text after null byte may be ignored` (`line N-M` for several lines: from the logical line's first
 //!   line to the last one read for it, blank and comment lines read ahead
 //!   included); a NUL in a comment counts for the line read with it.
 //! * Each line is `name = value` (split_nameval): white space around the
@@ -275,7 +275,7 @@ impl MainCf {
                 None => MainCf::parse(&path, &data, &[], warnings)?,
             };
             let after = now();
-            if mtime < before - 1 || mtime > after {
+            if settled(mtime, before, after) {
                 return Ok(cf);
             }
             std::thread::sleep(std::time::Duration::from_millis(300));
@@ -339,7 +339,14 @@ fn now() -> i64 {
 pub fn just_changed(path: &[u8]) -> bool {
     use std::os::unix::fs::MetadataExt;
     let now = now();
-    std::fs::metadata(os(path)).is_ok_and(|m| m.mtime() >= now - 1 && m.mtime() <= now)
+    std::fs::metadata(os(path)).is_ok_and(|m| !settled(m.mtime(), now, now))
+}
+
+/// dict_load_file_xt's test that a file read between BEFORE and AFTER
+/// (whole seconds) is not still being written: its mtime is older than
+/// the second before BEFORE, or in the future.
+fn settled(mtime: i64, before: i64, after: i64) -> bool {
+    mtime < before - 1 || mtime > after
 }
 
 /// Reads a whole file and its mtime (seconds), with read_file's errors.

@@ -1,6 +1,6 @@
-//! Diagnostics: `NAME: fatal: text`, `NAME: error: text` and `NAME: warning: text` on stderr and
-//! the same text to syslog (tag NAME with the pid, facility mail), the way
-//! Postfix's msg(3) reports them.  Rules (msg_output, printable,
+//! Diagnostics: `NAME: fatal: text`, `NAME: error: text` and `NAME:
+//! warning: text` on stderr and the same text to syslog (tag NAME with the
+//! pid, facility mail), the way Postfix's msg(3) reports them.  Rules (msg_output, printable,
 //! maillog_client, msg_logger, logwriter):
 //! * stderr gets them as the installed release's postmulti writes them:
 //!   always from Postfix 3.11 on; before, only when stderr is a terminal
