@@ -287,6 +287,34 @@ fn myorigin_file_that_safe_open_refuses() {
     );
 }
 
+/// The primary's checks cost no process: with mynetworks unset, a name in
+/// inet_interfaces and myorigin in a file, `postmulti -l` asks postconf
+/// nothing (a wrapper bind-mounted over it logs its command lines; ours
+/// then reads the parameter table with `postconf -d -c /dev/null`, as it
+/// does whenever the installed postconf is not the one it was built
+/// against: not counted).
+#[test]
+fn the_checks_run_no_postconf() {
+    let sc = unset_mynetworks(
+        "mynetworks_style = subnet\ninet_interfaces = localhost, 127.0.0.1\n\
+         inet_protocols = all\nmyorigin = /etc/mailname",
+    )
+    .setup(
+        "echo sandbox.example > /etc/mailname\n\
+         cp -p /usr/sbin/postconf /var/tmp/postconf.real\n\
+         printf '#!/bin/sh\\necho \"$*\" >> /dev/shm/postconf.runs\\nexec /var/tmp/postconf.real \"$@\"\\n' > /var/tmp/postconf.wrapper\n\
+         chmod 755 /var/tmp/postconf.wrapper",
+    );
+    let c = sc.run_shell(
+        "mount --bind /var/tmp/postconf.wrapper /usr/sbin/postconf\n\
+         postmulti -l; echo \"exit $?\"\n\
+         touch /dev/shm/postconf.runs; grep -vx -- '-d -c /dev/null' /dev/shm/postconf.runs || echo 'no postconf'",
+    );
+    c.assert_same()
+        .assert_status(0)
+        .assert_stdout(format!("{P}exit 0\nno postconf\n"));
+}
+
 /// A small deterministic generator (xorshift64*): the same seed, the same
 /// cases.
 struct Rng(u64);
