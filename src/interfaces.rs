@@ -54,7 +54,7 @@
 //! DNS) and every value that would warn or fail are left to postconf,
 //! which prints its own words.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::OnceLock;
 
 use nix::libc;
@@ -224,12 +224,12 @@ fn in_class_a_to_d(addr: &IpAddr) -> bool {
 /// own_inet_addr_init(): the addresses this instance listens on.  `local`
 /// is what inet_addr_local() reports, before the choice of families;
 /// `resolve` is inet_addr_host() of one element (`[...]` already taken
-/// off), every address it finds, of any family.
+/// off) in the enabled families: every address it finds.
 pub fn own_inet_addr_list(
     interfaces: &[u8],
     (v4, v6): Families,
     local: &[IpAddr],
-    resolve: &mut dyn FnMut(&[u8]) -> Vec<IpAddr>,
+    resolve: &mut dyn FnMut(&[u8], Families) -> Vec<IpAddr>,
 ) -> Result<Vec<IpAddr>> {
     if !v4 && !v6 {
         return Ok(Vec::new());
@@ -252,7 +252,7 @@ pub fn own_inet_addr_list(
         .split(|&b| matches!(b, b',' | b' ' | b'\t'))
         .filter(|h| !h.is_empty())
     {
-        let found: Vec<IpAddr> = resolve(unbracketed(host))
+        let found: Vec<IpAddr> = resolve(unbracketed(host), (v4, v6))
             .into_iter()
             .filter(enabled)
             .collect();
@@ -336,22 +336,66 @@ fn msort(list: &mut [IpAddr]) {
 
 /// inet_addr_host() as the native reader may answer it: a numeric address
 /// in its plainest form, else nothing (postconf is then asked).
-fn numeric_only(host: &[u8]) -> Vec<IpAddr> {
+fn numeric_only(host: &[u8], _: Families) -> Vec<IpAddr> {
     numeric_address(host).into_iter().collect()
 }
 
 /// inet_addr_host() of an element of inet_interfaces (`[...]` taken off):
-/// getaddrinfo(3), every address found.
-pub(crate) fn resolve(host: &[u8]) -> Vec<IpAddr> {
-    if let Some(a) = numeric_address(host) {
-        return vec![a];
-    }
-    let Ok(name) = std::str::from_utf8(host) else {
+/// getaddrinfo(3) with the family the enabled ones allow (both: either;
+/// hostname_to_sockaddr()), a stream socket and no flags; every address
+/// found.  (glibc then gives `::ffff:127.0.0.1` as 127.0.0.1 when only
+/// IPv4 is enabled.)
+pub(crate) fn resolve(host: &[u8], (v4, v6): Families) -> Vec<IpAddr> {
+    let Ok(name) = std::ffi::CString::new(host) else {
         return Vec::new();
     };
-    match (name, 0u16).to_socket_addrs() {
-        Ok(found) => found.map(|s| s.ip()).collect(),
-        Err(_) => Vec::new(),
+    // SAFETY: an all-zero addrinfo is a valid "no hints" value.
+    let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
+    hints.ai_family = match (v4, v6) {
+        (true, false) => libc::AF_INET,
+        (false, true) => libc::AF_INET6,
+        _ => libc::AF_UNSPEC,
+    };
+    hints.ai_socktype = libc::SOCK_STREAM;
+    let mut head: *mut libc::addrinfo = std::ptr::null_mut();
+    // SAFETY: NAME is a C string, HINTS a valid addrinfo; on success HEAD
+    // is a list that freeaddrinfo frees, read only in between.
+    if unsafe { libc::getaddrinfo(name.as_ptr(), std::ptr::null(), &hints, &mut head) } != 0 {
+        return Vec::new();
+    }
+    let mut found = Vec::new();
+    let mut cur = head;
+    while !cur.is_null() {
+        // SAFETY: CUR is an element of the list getaddrinfo returned.
+        let ai = unsafe { &*cur };
+        cur = ai.ai_next;
+        if !ai.ai_addr.is_null() {
+            // SAFETY: ai_addr is non-null, of the family it says.
+            found.extend(unsafe { sockaddr_ip(ai.ai_addr) });
+        }
+    }
+    // SAFETY: HEAD came from getaddrinfo and is freed once.
+    unsafe { libc::freeaddrinfo(head) };
+    found
+}
+
+/// The address of a sockaddr of the IPv4 or IPv6 family; None for others.
+///
+/// # Safety
+/// SA points to a sockaddr whose family says which sockaddr it is.
+unsafe fn sockaddr_ip(sa: *const libc::sockaddr) -> Option<IpAddr> {
+    match i32::from((*sa).sa_family) {
+        libc::AF_INET => {
+            let sin = &*(sa as *const libc::sockaddr_in);
+            Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(
+                sin.sin_addr.s_addr,
+            ))))
+        }
+        libc::AF_INET6 => {
+            let sin6 = &*(sa as *const libc::sockaddr_in6);
+            Some(IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)))
+        }
+        _ => None,
     }
 }
 
@@ -407,19 +451,9 @@ fn getifaddrs_up() -> Vec<IpAddr> {
             continue;
         }
         // SAFETY: ifa_addr is non-null and its family says which sockaddr
-        // it is; each is read with the size of that type.
-        let addr = unsafe {
-            match i32::from((*ifa.ifa_addr).sa_family) {
-                libc::AF_INET => {
-                    let sin = &*(ifa.ifa_addr as *const libc::sockaddr_in);
-                    IpAddr::V4(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr)))
-                }
-                libc::AF_INET6 => {
-                    let sin6 = &*(ifa.ifa_addr as *const libc::sockaddr_in6);
-                    IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr))
-                }
-                _ => continue,
-            }
+        // it is.
+        let Some(addr) = (unsafe { sockaddr_ip(ifa.ifa_addr) }) else {
+            continue;
         };
         if !addr.is_unspecified() {
             out.push(addr);

@@ -372,6 +372,14 @@ const ELEMENTS: &[&str] = &[
     "nosuch.invalid",
     "all",
     "ALL",
+    "127.1",
+    "0x7f.0.0.1",
+    "localhost.",
+    "[localhost]",
+    "::ffff:127.0.0.1",
+    "fe80::1",
+    "fe80::1%lo",
+    "[192.0.2.5",
 ];
 
 const PROTOCOLS: &[&str] = &[
