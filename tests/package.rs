@@ -35,7 +35,7 @@ fn built_deb(dir: &std::path::Path) -> String {
                 .unwrap();
             assert!(status.success(), "dpkg-deb -x {deb}");
             let packaged = std::fs::read(unpacked.join("usr/sbin/postmulti")).unwrap();
-            let tested = std::fs::read(&*OURS).unwrap();
+            let tested = std::fs::read(OURS).unwrap();
             assert!(
                 packaged == tested,
                 "POSTMULTI_DEB={deb} does not ship the binary under test ({OURS})"
