@@ -70,6 +70,7 @@ use postmulti::native;
 mod addresses;
 
 mod common;
+use common::Scenario;
 mod reference_postconf;
 use reference_postconf::{postconf, stock_master_cf, use_reference_table, POSTCONF};
 
@@ -2244,6 +2245,150 @@ fn fuzz_long() {
     );
     assert!(report.per_target.iter().all(|&n| n > 0), "{text}");
     assert!(report.compared[3] > 0 && report.compared[4] > 0, "{text}");
+}
+
+// ---------------------------------------------------------------------------
+// The argv target against the C binary.
+// ---------------------------------------------------------------------------
+
+/// A number from the environment, or `default`.
+fn env_number(name: &str, default: u64) -> u64 {
+    match std::env::var(name) {
+        Ok(v) => v
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={v}: not a number")),
+        Err(_) => default,
+    }
+}
+
+/// Environments a case runs in: MAIL_CONFIG (the default directory, with
+/// a slash more, another directory, empty) and MAIL_VERBOSE.
+const ARGV_ENVIRONMENTS: &[&str] = &[
+    "",
+    "",
+    "",
+    "MAIL_CONFIG=/etc/postfix ",
+    "MAIL_CONFIG=/etc/postfix/ ",
+    "MAIL_CONFIG=/etc/postfix-a ",
+    "MAIL_CONFIG= ",
+    "MAIL_VERBOSE=1 ",
+];
+
+/// A word for bash that is exactly these bytes (no NUL): `$'\xHH...'`.
+fn bash_bytes(b: &[u8]) -> String {
+    let mut s = String::from("$'");
+    for byte in b {
+        write!(s, "\\x{byte:02x}").unwrap();
+    }
+    s.push('\'');
+    s
+}
+
+/// The argv generator's command lines run by the reference's postmulti (the
+/// C binary) and by ours, side by side, in a sandbox with a primary alone:
+/// ARGV_C_CASES of them (default 300) from ARGV_C_SEED (default fixed; both
+/// are printed), each in one of [`ARGV_ENVIRONMENTS`].  Only command lines
+/// that our parser refuses or that list (`-l`) run: `-p`, `-x` and `-e`
+/// would start daemons, run commands or edit files, and cases run in
+/// parallel in one sandbox (life-cycle and iterator runs are the other
+/// files' business).  `-j` before 3.11 is ours alone (the README's
+/// additions), so those command lines run only against 3.11.  Each case's
+/// exit status, stdout and stderr (a pty: before 3.11 postmulti writes
+/// diagnostics only to a terminal) must be the same on both sides.
+#[test]
+fn argv_against_the_c_binary() {
+    let seed = env_number("ARGV_C_SEED", 0x5eed_a4c0);
+    let wanted = env_number("ARGV_C_CASES", 300) as usize;
+    eprintln!("argv against the C binary: ARGV_C_SEED={seed} ARGV_C_CASES={wanted}");
+    let json_is_ours = !common::reference_at_least(3, 11);
+    let mut rng = Rng::new(seed);
+    let mut cases: Vec<String> = Vec::new();
+    let (mut refused, mut listed) = (0, 0);
+    let mut seen = HashSet::new();
+    for _ in 0..wanted * 50 {
+        if cases.len() == wanted {
+            break;
+        }
+        let mut args = gen_argv(&mut rng);
+        // One in three with a `-l` somewhere: most lists the generator
+        // makes alone are refused.
+        if rng.one_in(3) {
+            let at = rng.below(args.len() + 1);
+            args.insert(at, b"-l".to_vec());
+        }
+        let environment = *rng.pick(ARGV_ENVIRONMENTS);
+        if args.iter().any(|a| a.contains(&0)) || !seen.insert((args.clone(), environment)) {
+            continue;
+        }
+        let lists = match command::parse(&args) {
+            Err(_) => false,
+            Ok(Invocation {
+                command:
+                    Command::Iterate {
+                        iteration: Iteration::List { .. },
+                        ..
+                    },
+                ..
+            }) => true,
+            Ok(_) => continue,
+        };
+        if json_is_ours && glibc_getopt(&args).0.contains(&Ok((b'j', None))) {
+            continue;
+        }
+        if lists {
+            listed += 1;
+        } else {
+            refused += 1;
+        }
+        let words: Vec<String> = args.iter().map(|a| bash_bytes(a)).collect();
+        cases.push(format!("{environment}postmulti {}", words.join(" ")));
+    }
+    assert_eq!(cases.len(), wanted, "the generator ran dry");
+    let mut script = String::from("mkdir /tmp/c /tmp/o\n");
+    for (n, case) in cases.iter().enumerate() {
+        writeln!(script, "cat > /tmp/c/{n} <<'CASE'\n{case}\nCASE").unwrap();
+    }
+    // 48 workers (a fatal error costs the reference a second's sleep), each
+    // with a pty and without syslog (/dev/null over /dev/log: the records
+    // of parallel runs would come in any order).
+    script.push_str(
+        r#"cat > /tmp/loop <<'EOF'
+for n in $(cat /tmp/todo.$1); do
+  echo "@@ $n"
+  bash /tmp/c/$n > /tmp/o/$n.out
+  echo "exit $?"
+done
+EOF
+ls /tmp/c | awk '{ print > ("/tmp/todo." ($1 % 48)) }'
+one() {
+  unshare -m sh -c "mount --bind /dev/null /dev/log 2>/dev/null; exec script -qec 'bash /tmp/loop $1' /dev/null" > /tmp/pty.$1 2>&1
+}
+export -f one
+ls /tmp/todo.* | sed 's/.*\.//' | xargs -P 48 -I{} bash -c 'one {}'
+cat /tmp/pty.* | tr -d '\r' | awk '/^@@ / { if (f) close(f); f = "/tmp/o/" $2 ".err"; next } { print > f }'
+for n in $(ls /tmp/c | sort -n); do
+  echo "== $(cat /tmp/c/$n)"
+  cat /tmp/o/$n.out /tmp/o/$n.err
+done
+"#,
+    );
+    let c = Scenario::new()
+        .timeout(Duration::from_secs(600))
+        .run_shell(&script);
+    c.assert_same().assert_status(0);
+    let out = c.reference().stdout_str();
+    let count = |prefix: &str| out.lines().filter(|l| l.starts_with(prefix)).count();
+    let summary = format!(
+        "{} cases ({refused} refused by ours, {listed} listing); the reference: {} exit 0, {} exit 1",
+        count("== "),
+        count("exit 0"),
+        count("exit 1")
+    );
+    eprintln!("argv against the C binary: {summary}");
+    // Every case ran, and both kinds are there.
+    assert_eq!(count("== "), wanted, "{summary}\n{out}");
+    assert!(count("exit 0") > 0 && listed > 0, "{summary}\n{out}");
+    assert!(count("exit 1") > wanted / 2, "{summary}\n{out}");
 }
 
 // ---------------------------------------------------------------------------
