@@ -28,15 +28,25 @@
 //! end of this file (exact input, exact expected outcome), which the fuzz
 //! runs also start from.
 //!
-//! The native-reader target writes a secondary instance: a main.cf, and
-//! Debian's master.cf with entries appended (odd blanks between fields,
+//! The native-reader target writes a secondary instance: a main.cf (with
+//! mynetworks_style set to good and bad values now and then, with and
+//! without mynetworks), and Debian's master.cf, one of its entries removed
+//! or a field of it changed now and then, with entries appended (odd blanks between fields,
 //! braces, clustered `-vo` and trailing options, `--`, repeated
 //! service/type entries, `-o` values with conditionals on the values
 //! postconf computes: myhostname, mydomain, mynetworks, process_id,
 //! process_name, service_name), compatibility levels on both sides of
 //! their limits, and a host name (some that postconf refuses), set in a
 //! uts namespace of the fuzz thread's own that the native reader and the
-//! postconf it is compared with both see.  It needs Debian's postfix
+//! postconf it is compared with both see.  The files themselves vary too
+//! ([`Files`]): main.cf or master.cf a symbolic link, master.cf missing, a
+//! dangling link or a directory, main.cf's permission bits, either file
+//! written just now rather than back-dated.
+//!
+//! `argv_against_the_c_binary` runs the argv generator's command lines (in
+//! environments with MAIL_CONFIG and MAIL_VERBOSE) with the reference's
+//! postmulti and ours, side by side in a sandbox: ARGV_C_CASES (default
+//! 300) from ARGV_C_SEED, both printed.  It needs Debian's postfix
 //! (`/usr/sbin/postconf` and its master.cf) and root: without them the
 //! fuzz runs fail rather than leave that target out.  With
 //! POSTMULTI_REFERENCE=RELEASE the postconf, the master.cf and the native
@@ -113,6 +123,144 @@ struct Secondary {
     main: Vec<u8>,
     master: Vec<u8>,
     host: Vec<u8>,
+    files: Files,
+}
+
+/// What a secondary case does to Debian's master.cf and to the files
+/// beyond their text; the default changes nothing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Files {
+    /// Debian's master.cf with one of its service entries (the Nth, modulo
+    /// their number) removed (`None`) or with one field (0 to 7) set to
+    /// `MASTER_FIELD_VALUES[value]`: (entry, Some((field, value))).
+    master_edit: Option<(usize, Option<(usize, usize)>)>,
+    /// How main.cf and master.cf are there.
+    layout: Layout,
+    /// The permission bits of main.cf (root reads it whatever they are).
+    main_mode: Option<u32>,
+    /// main.cf, or master.cf, written just now rather than back-dated
+    /// (Postfix waits for a main.cf changed in the last second to settle).
+    fresh_main: bool,
+    fresh_master: bool,
+}
+
+/// How the files of a secondary case are there.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Layout {
+    #[default]
+    Files,
+    /// main.cf a symbolic link to main.cf.real beside it.
+    MainLink,
+    /// main.cf a symbolic link to the absolute path of main.cf.real.
+    MainAbsoluteLink,
+    /// master.cf a symbolic link to master.cf.real beside it.
+    MasterLink,
+    /// No master.cf.
+    NoMaster,
+    /// master.cf a symbolic link to nothing.
+    MasterDangling,
+    /// master.cf a directory.
+    MasterDirectory,
+}
+
+const LAYOUTS: &[Layout] = &[
+    Layout::Files,
+    Layout::MainLink,
+    Layout::MainAbsoluteLink,
+    Layout::MasterLink,
+    Layout::NoMaster,
+    Layout::MasterDangling,
+    Layout::MasterDirectory,
+];
+
+/// Values an edited field of a master.cf entry takes.
+const MASTER_FIELD_VALUES: &[&[u8]] = &[
+    b"-",
+    b"y",
+    b"n",
+    b"0",
+    b"100",
+    b"unix",
+    b"inet",
+    b"fifo",
+    b"pass",
+    b"unix-dgram",
+    b"x",
+    b"1?",
+    b"60?",
+    b"smtpd",
+    b"127.0.0.1:2525",
+    b"[::1]:25",
+    b"${a}",
+];
+
+/// Debian's master.cf with `edit` made (see [`Files::master_edit`]).
+fn edited_master(stock: &[u8], edit: Option<(usize, Option<(usize, usize)>)>) -> Vec<u8> {
+    let Some((entry, change)) = edit else {
+        return stock.to_vec();
+    };
+    let lines: Vec<&[u8]> = stock.split_inclusive(|&b| b == b'\n').collect();
+    let starts: Vec<usize> = (0..lines.len())
+        .filter(|&i| !lines[i].is_empty() && !b"# \t\n".contains(&lines[i][0]))
+        .collect();
+    if starts.is_empty() {
+        return stock.to_vec();
+    }
+    let at = starts[entry % starts.len()];
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        if i != at {
+            out.extend_from_slice(lines[i]);
+            i += 1;
+            continue;
+        }
+        match change {
+            // The entry and its continuation lines go.
+            None => {
+                i += 1;
+                while i < lines.len() && matches!(lines[i].first(), Some(b' ' | b'\t')) {
+                    i += 1;
+                }
+            }
+            Some((field, value)) => {
+                let mut words: Vec<&[u8]> = lines[i]
+                    .split(|&b| b == b' ' || b == b'\t' || b == b'\n')
+                    .filter(|w| !w.is_empty())
+                    .collect();
+                if field < words.len() {
+                    words[field] = MASTER_FIELD_VALUES[value % MASTER_FIELD_VALUES.len()];
+                }
+                out.extend(words.join(&b' '));
+                out.push(b'\n');
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+fn gen_files(rng: &mut Rng) -> Files {
+    if !rng.one_in(3) {
+        return Files::default();
+    }
+    Files {
+        master_edit: rng.one_in(2).then(|| {
+            let change =
+                (!rng.one_in(3)).then(|| (rng.below(8), rng.below(MASTER_FIELD_VALUES.len())));
+            (rng.below(64), change)
+        }),
+        layout: if rng.one_in(3) {
+            *rng.pick(LAYOUTS)
+        } else {
+            Layout::Files
+        },
+        main_mode: rng
+            .one_in(6)
+            .then(|| *rng.pick(&[0o000, 0o200, 0o666, 0o4644])),
+        fresh_main: rng.one_in(8),
+        fresh_master: rng.one_in(8),
+    }
 }
 
 /// The host name the secondary cases run under unless they pick another
@@ -125,6 +273,7 @@ fn secondary(main: &[u8]) -> Case {
         main: main.to_vec(),
         master: Vec::new(),
         host: HOST.to_vec(),
+        files: Files::default(),
     })
 }
 
@@ -181,10 +330,15 @@ fn show_case(c: &Case) -> String {
             a.iter().map(|x| lit(x)).collect::<Vec<_>>().join(", ")
         ),
         Case::Secondary(d) => format!(
-            "secondary main.cf {} + master.cf {} on host {}",
+            "secondary main.cf {} + master.cf {} on host {}{}",
             lit(&d.main),
             lit(&d.master),
-            lit(&d.host)
+            lit(&d.host),
+            if d.files == Files::default() {
+                String::new()
+            } else {
+                format!(" with {:?}", d.files)
+            }
         ),
     }
 }
@@ -806,12 +960,9 @@ fn use_host_name(host: &[u8]) {
 fn check_secondary(case: &Secondary) -> Option<Finding> {
     use std::os::unix::ffi::OsStrExt;
     let dir = scratch_dir();
-    let mut master = stock_master_cf();
+    let mut master = edited_master(&stock_master_cf(), case.files.master_edit);
     master.extend_from_slice(&case.master);
-    for (name, data) in [("main.cf", &case.main[..]), ("master.cf", &master[..])] {
-        std::fs::write(dir.join(name), data).unwrap();
-        backdate(&dir.join(name));
-    }
+    write_secondary(&dir, &case.main, &master, &case.files);
     use_host_name(&case.host);
     let d = dir.as_os_str().as_bytes();
     let native = native::native(d);
@@ -877,6 +1028,48 @@ fn check_secondary(case: &Secondary) -> Option<Finding> {
 /// Whether the reference's postconf and master.cf are there; if they are,
 /// the native reader is set to the reference's table (the host's, or the
 /// release's with POSTMULTI_REFERENCE).
+/// Writes a secondary's main.cf and master.cf into `dir` as `files` says,
+/// after removing what an earlier case left there.
+fn write_secondary(dir: &std::path::Path, main: &[u8], master: &[u8], files: &Files) {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    for name in ["main.cf", "master.cf", "main.cf.real", "master.cf.real"] {
+        let p = dir.join(name);
+        if p.is_dir() && !p.is_symlink() {
+            std::fs::remove_dir(&p).unwrap();
+        } else {
+            let _ = std::fs::remove_file(&p);
+        }
+    }
+    let (main_at, master_at) = match files.layout {
+        Layout::MainLink | Layout::MainAbsoluteLink => ("main.cf.real", "master.cf"),
+        Layout::MasterLink => ("main.cf", "master.cf.real"),
+        _ => ("main.cf", "master.cf"),
+    };
+    let write = |name: &str, data: &[u8], fresh: bool| {
+        let p = dir.join(name);
+        std::fs::write(&p, data).unwrap();
+        if !fresh {
+            backdate(&p);
+        }
+    };
+    write(main_at, main, files.fresh_main);
+    if let Some(mode) = files.main_mode {
+        std::fs::set_permissions(dir.join(main_at), std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    match files.layout {
+        Layout::NoMaster => {}
+        Layout::MasterDangling => symlink("nowhere", dir.join("master.cf")).unwrap(),
+        Layout::MasterDirectory => std::fs::create_dir(dir.join("master.cf")).unwrap(),
+        _ => write(master_at, master, files.fresh_master),
+    }
+    match files.layout {
+        Layout::MainLink => symlink("main.cf.real", dir.join("main.cf")).unwrap(),
+        Layout::MainAbsoluteLink => symlink(dir.join("main.cf.real"), dir.join("main.cf")).unwrap(),
+        Layout::MasterLink => symlink("master.cf.real", dir.join("master.cf")).unwrap(),
+        _ => {}
+    }
+}
+
 fn postconf_available() -> bool {
     let there = reference_postconf::available();
     if there {
@@ -1202,6 +1395,7 @@ fn gen_secondary(rng: &mut Rng) -> Secondary {
         } else {
             HOST.to_vec()
         },
+        files: gen_files(rng),
     }
 }
 
@@ -1495,6 +1689,30 @@ fn gen_secondary_main(rng: &mut Rng) -> Vec<u8> {
         }
         out.push(b'\n');
     }
+    // mynetworks_style, valid and not, with and without mynetworks (the
+    // style is checked only when mynetworks is unset).
+    if rng.one_in(10) {
+        let style = rng.bytes(&[
+            b"host",
+            b"subnet",
+            b"class",
+            b"HOST",
+            b"Subnet",
+            b"bogus",
+            b"",
+            b"host subnet",
+            b"host,",
+            b"${a}",
+            b"$mynetworks",
+            b"{host}",
+        ]);
+        out.extend_from_slice(b"mynetworks_style = ");
+        out.extend_from_slice(style);
+        out.push(b'\n');
+        if rng.one_in(2) {
+            out.extend_from_slice(b"mynetworks = 127.0.0.0/8\n");
+        }
+    }
     // Interface settings (tests/addresses/mod.rs): postconf checks
     // inet_interfaces against the host's interfaces when mynetworks is unset.
     // (One case in eight: most of them make postconf fail, and a case the
@@ -1670,8 +1888,9 @@ fn mutate(rng: &mut Rng, c: &Case, donor: &Case) -> Case {
         }
         Case::Secondary(d) => {
             let mut d = d.clone();
-            match rng.below(12) {
+            match rng.below(13) {
                 0 => d.host = rng.pick(HOSTS).to_vec(),
+                12 => d.files = gen_files(rng),
                 1..=4 => {
                     mutate_bytes(rng, &mut d.master, &donor_bytes);
                     if rng.one_in(3) {
@@ -1788,6 +2007,13 @@ fn minimize(case: &Case, kind: &str, budget: Duration) -> Case {
             });
             let plain = Secondary {
                 host: HOST.to_vec(),
+                ..d.clone()
+            };
+            if same(&Case::Secondary(plain.clone())) {
+                *d = plain;
+            }
+            let plain = Secondary {
+                files: Files::default(),
                 ..d.clone()
             };
             if same(&Case::Secondary(plain.clone())) {
@@ -1959,11 +2185,13 @@ fn seeds() -> Vec<Case> {
             main: b"multi_instance_name = postfix-b\ncompatibility_level = 3.1023.1023\n".to_vec(),
             master: b"sub inet n - y - - smtpd -vo syslog_name=postfix/sub -o smtpd_banner=${{$service_name}=={sub}?{x}:{y}}\nrelay unix - - y - - smtp -o syslog_name=r\nrelay unix - - y - - smtp -o html_directory=${{$syslog_name}=={r}?{a}:{b}} -- -o x=1\n".to_vec(),
             host: HOST.to_vec(),
+            files: Files::default(),
         }),
         Case::Secondary(Secondary {
             main: b"html_directory = ${{$mydomain}=={example}?{x}:{y}}\nmyorigin = $mydomain\n".to_vec(),
             master: b"sub inet n - y - - /usr/lib/postfix/sbin/smtpd -o smtpd_banner=${{$process_name}=={smtpd}?{a}:{{b}c}}\n".to_vec(),
             host: b"host.example".to_vec(),
+            files: Files::default(),
         }),
     ]
     .into_iter()
@@ -1973,6 +2201,7 @@ fn seeds() -> Vec<Case> {
             main: main.to_vec(),
             master: master.to_vec(),
             host: HOST.to_vec(),
+            files: Files::default(),
         })
     }))
     .collect()
