@@ -44,9 +44,10 @@
 //! written just now rather than back-dated.
 //!
 //! `argv_against_the_c_binary` runs the argv generator's command lines (in
-//! environments with MAIL_CONFIG and MAIL_VERBOSE) with the reference's
-//! postmulti and ours, side by side in a sandbox: ARGV_C_CASES (default
-//! 300) from ARGV_C_SEED, both printed.  It needs Debian's postfix
+//! environments with MAIL_CONFIG and MAIL_VERBOSE; `-x` and `-p` with
+//! commands that change nothing) with the reference's postmulti and ours,
+//! side by side in a sandbox: ARGV_C_CASES (default 300) from ARGV_C_SEED,
+//! both printed.  It needs Debian's postfix
 //! (`/usr/sbin/postconf` and its master.cf) and root: without them the
 //! fuzz runs fail rather than leave that target out.  With
 //! POSTMULTI_REFERENCE=RELEASE the postconf, the master.cf and the native
@@ -2503,6 +2504,25 @@ const ARGV_ENVIRONMENTS: &[&str] = &[
     "MAIL_VERBOSE=1 ",
 ];
 
+/// Commands for `-x` that change nothing.
+const SAFE_EXEC: &[&[&str]] = &[
+    &["true"],
+    &["false"],
+    &["sh", "-c", "exit 3"],
+    &["/nonexistent"],
+    &["nonexistent-command"],
+    &["printenv", "MAIL_CONFIG"],
+    &[
+        "sh",
+        "-c",
+        "echo \"$multi_instance_name:$multi_instance_group:$multi_instance_enable:$MAIL_VERBOSE:$MAIL_LOGTAG\"",
+    ],
+];
+
+/// Commands for `-p` (postfix COMMAND) that change nothing: no master
+/// daemon runs.
+const SAFE_POSTFIX: &[&[&str]] = &[&["status"], &["nosuch"], &["reload"], &["stop"], &["flush"]];
+
 /// A word for bash that is exactly these bytes (no NUL): `$'\xHH...'`.
 fn bash_bytes(b: &[u8]) -> String {
     let mut s = String::from("$'");
@@ -2516,11 +2536,11 @@ fn bash_bytes(b: &[u8]) -> String {
 /// The argv generator's command lines run by the reference's postmulti (the
 /// C binary) and by ours, side by side, in a sandbox with a primary alone:
 /// ARGV_C_CASES of them (default 300) from ARGV_C_SEED (default fixed; both
-/// are printed), each in one of [`ARGV_ENVIRONMENTS`].  Only command lines
-/// that our parser refuses or that list (`-l`) run: `-p`, `-x` and `-e`
-/// would start daemons, run commands or edit files, and cases run in
-/// parallel in one sandbox (life-cycle and iterator runs are the other
-/// files' business).  `-j` before 3.11 is ours alone (the README's
+/// are printed), each in one of [`ARGV_ENVIRONMENTS`].  Command lines that
+/// our parser refuses, that list (`-l`), and `-x` and `-p` with one of
+/// [`SAFE_EXEC`], [`SAFE_POSTFIX`] in place of their operands run; `-e`
+/// that our parser takes does not (it edits files, and the cases run in
+/// parallel in one sandbox: life-cycle commands are lifecycle.rs's).  `-j` before 3.11 is ours alone (the README's
 /// additions), so those command lines run only against 3.11.  Each case's
 /// exit status, stdout and stderr (a pty: before 3.11 postmulti writes
 /// diagnostics only to a terminal) must be the same on both sides.
@@ -2532,43 +2552,55 @@ fn argv_against_the_c_binary() {
     let json_is_ours = !common::reference_at_least(3, 11);
     let mut rng = Rng::new(seed);
     let mut cases: Vec<String> = Vec::new();
-    let (mut refused, mut listed) = (0, 0);
+    let (mut refused, mut listed, mut ran) = (0, 0, 0);
     let mut seen = HashSet::new();
     for _ in 0..wanted * 50 {
         if cases.len() == wanted {
             break;
         }
         let mut args = gen_argv(&mut rng);
-        // One in three with a `-l` somewhere: most lists the generator
-        // makes alone are refused.
-        if rng.one_in(3) {
+        // One in two with a `-l`, `-x` or `-p` somewhere: most of the
+        // generator's own are refused.
+        if rng.one_in(2) {
             let at = rng.below(args.len() + 1);
-            args.insert(at, b"-l".to_vec());
+            args.insert(at, rng.pick(&["-l", "-x", "-p"]).as_bytes().to_vec());
         }
         let environment = *rng.pick(ARGV_ENVIRONMENTS);
-        if args.iter().any(|a| a.contains(&0)) || !seen.insert((args.clone(), environment)) {
+        if args.iter().any(|a| a.contains(&0)) {
             continue;
         }
-        let lists = match command::parse(&args) {
-            Err(_) => false,
+        // -x and -p run their command on the primary: one of a few that
+        // change nothing, in place of the generated operands.
+        let iterates = |args: &[Vec<u8>]| match command::parse(args) {
             Ok(Invocation {
-                command:
-                    Command::Iterate {
-                        iteration: Iteration::List { .. },
-                        ..
-                    },
+                command: Command::Iterate { iteration, .. },
                 ..
-            }) => true,
-            Ok(_) => continue,
+            }) => Some(iteration),
+            _ => None,
+        };
+        let safe: Option<&[&str]> = match iterates(&args) {
+            Some(Iteration::Exec(_)) => Some(*rng.pick(SAFE_EXEC)),
+            Some(Iteration::Postfix(_)) => Some(*rng.pick(SAFE_POSTFIX)),
+            _ => None,
+        };
+        if let Some(command) = safe {
+            let first_operand = glibc_getopt(&args).1.min(args.len());
+            args.truncate(first_operand);
+            args.extend(command.iter().map(|w| w.as_bytes().to_vec()));
+        }
+        let kind = match (command::parse(&args), iterates(&args)) {
+            (Err(_), _) => &mut refused,
+            (_, Some(Iteration::List { .. })) => &mut listed,
+            (_, Some(_)) => &mut ran,
+            _ => continue,
         };
         if json_is_ours && glibc_getopt(&args).0.contains(&Ok((b'j', None))) {
             continue;
         }
-        if lists {
-            listed += 1;
-        } else {
-            refused += 1;
+        if !seen.insert((args.clone(), environment)) {
+            continue;
         }
+        *kind += 1;
         let words: Vec<String> = args.iter().map(|a| bash_bytes(a)).collect();
         cases.push(format!("{environment}postmulti {}", words.join(" ")));
     }
@@ -2608,7 +2640,7 @@ done
     let out = c.reference().stdout_str();
     let count = |prefix: &str| out.lines().filter(|l| l.starts_with(prefix)).count();
     let summary = format!(
-        "{} cases ({refused} refused by ours, {listed} listing); the reference: {} exit 0, {} exit 1",
+        "{} cases ({refused} refused by ours, {listed} listing, {ran} running -x or -p); the reference: {} exit 0, {} exit 1",
         count("== "),
         count("exit 0"),
         count("exit 1")
@@ -2616,7 +2648,10 @@ done
     eprintln!("argv against the C binary: {summary}");
     // Every case ran, and both kinds are there.
     assert_eq!(count("== "), wanted, "{summary}\n{out}");
-    assert!(count("exit 0") > 0 && listed > 0, "{summary}\n{out}");
+    assert!(
+        count("exit 0") > 0 && listed > 0 && ran > 0,
+        "{summary}\n{out}"
+    );
     assert!(count("exit 1") > wanted / 2, "{summary}\n{out}");
 }
 
