@@ -241,8 +241,11 @@ fn edited_master(stock: &[u8], edit: Option<(usize, Option<(usize, usize)>)>) ->
     out
 }
 
+/// Files for a secondary case: the default in three cases of four (most
+/// of the others make postconf complain, and the native reader rightly
+/// declines them: not compared).
 fn gen_files(rng: &mut Rng) -> Files {
-    if !rng.one_in(3) {
+    if !rng.one_in(4) {
         return Files::default();
     }
     Files {
