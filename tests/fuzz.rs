@@ -2295,7 +2295,11 @@ fn fuzz(seed: u64, budget: Budget) -> Report {
                     last = (h, Instant::now());
                 } else if last.1.elapsed() > Duration::from_secs(20) {
                     let c = current.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                    eprintln!(
+                    // Straight to the process's stderr: the test harness's
+                    // capture of eprintln! dies with the abort.
+                    use std::io::Write as _;
+                    let _ = writeln!(
+                        std::io::stderr(),
                         "fuzz: FOUND an execution that does not terminate (20 s):\n  {}",
                         c.as_ref().map(show_case).unwrap_or_default()
                     );
