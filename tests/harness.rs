@@ -413,3 +413,17 @@ fn a_different_syslog_record_fails() {
         &["syslog records", "postmulti[PID]: planted"],
     );
 }
+
+#[test]
+fn a_different_environment_variable_fails() {
+    // A -x child gets one variable more (the experiment of issue 26:
+    // shlib_directory) than the reference gives it.
+    let p = planted("export shlib_directory=/usr/lib/postfix; run \"$@\"");
+    must_differ(
+        Scenario::new()
+            .with_ours(&p.path)
+            .run(&["-x", "sh", "-c", ENV_DUMP]),
+        0,
+        &["stdout differs", "+shlib_directory=/usr/lib/postfix"],
+    );
+}

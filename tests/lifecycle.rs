@@ -5,11 +5,12 @@
 mod common;
 use common::*;
 
-/// Fake postmulti-script: records its argv and full sorted environment
-/// (postmulti cleans it to import_environment, so it is deterministic) in
+/// Fake postmulti-script: records its argv and its whole environment as it
+/// received it (`/proc/$$/environ`: names, values and order; postmulti
+/// cleans it to import_environment, so it is deterministic) in
 /// /var/log/postmulti-script.log, then exits 0.
 fn recording_script() -> String {
-    "cat > /var/tmp/fake-pms <<'__PM_EOF__'\n#!/bin/sh\n{ echo \"argv: $*\"; env | LC_ALL=C sort; echo --; } >> /var/log/postmulti-script.log\n__PM_EOF__\n\
+    "cat > /var/tmp/fake-pms <<'__PM_EOF__'\n#!/bin/sh\n{ echo \"argv: $*\"; tr '\\0' '\\n' < /proc/$$/environ; echo --; } >> /var/log/postmulti-script.log\n__PM_EOF__\n\
      chmod 755 /var/tmp/fake-pms\nmount --bind /var/tmp/fake-pms /usr/lib/postfix/sbin/postmulti-script\n"
         .to_string()
 }
@@ -403,7 +404,24 @@ fn script_environment_for_create() {
         .env("SECRET", "dropped")
         .run(&["-I", "postfix-c", "-G", "gc", "-e", "create"]);
     c.assert_same().assert_status(0);
-    assert!(c.reference.file("/var/log/postmulti-script.log").is_some());
+    assert_eq!(
+        String::from_utf8_lossy(
+            c.reference
+                .pin_file("/var/log/postmulti-script.log")
+                .unwrap_or(b"(none)")
+        ),
+        format!(
+            "argv: -e create\nMAIL_LOGTAG=postfix\nTZ=UTC\nLANG=C\n\
+             PATH=/usr/sbin:/bin:/usr/bin:/sbin:/usr/sbin\nMAIL_CONFIG=/etc/postfix\n\
+             command_directory=/usr/sbin\ndaemon_directory=/usr/lib/postfix/sbin\n\
+             meta_directory={}\nshlib_directory=/usr/lib/postfix\n\
+             config_directory=/etc/postfix-c\nqueue_directory=/var/spool/postfix-c\n\
+             data_directory=/var/lib/postfix-c\n\
+             multi_instance_directories=/etc/postfix-a /etc/postfix-b /etc/postfix-c\n\
+             multi_instance_name=postfix-c\nmulti_instance_group=gc\n--\n",
+            reference_default("meta_directory")
+        )
+    );
 }
 
 #[test]
