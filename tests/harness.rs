@@ -122,11 +122,40 @@ fn env_is_passed_and_removed() {
         .assert_stdout("b a'r\nunset\n");
 }
 
+/// Only the block `postconf -e` appended is sorted; every other line keeps
+/// its place, blank and continuation lines and a missing final newline
+/// count.
 #[test]
-fn main_cf_compared_as_sets_of_lines() {
-    let a = b"b = 2\na = 1\n";
-    let b = b"a = 1\nb = 2\n";
-    assert_eq!(sorted_lines(a), sorted_lines(b));
+fn main_cf_only_appended_parameters_are_sorted() {
+    let had = b"# c\na = 1\nb = 2\n";
+    // Appended in another order: equal.
+    assert_eq!(
+        sort_appended_parameters(b"# c\na = 1\nb = 2\nz = 9\ny = 8\n", had),
+        sort_appended_parameters(b"# c\na = 1\nb = 2\ny = 8\nz = 9\n", had)
+    );
+    // An edit in place stays in place.
+    assert_eq!(
+        sort_appended_parameters(b"# c\na = 7\nb = 2\nz = 9\ny = 8\n", had),
+        b"# c\na = 7\nb = 2\ny = 8\nz = 9\n"
+    );
+    let differ = |x: &[u8], y: &[u8]| {
+        assert_ne!(
+            sort_appended_parameters(x, had),
+            sort_appended_parameters(y, had),
+            "{:?} / {:?}",
+            String::from_utf8_lossy(x),
+            String::from_utf8_lossy(y)
+        )
+    };
+    // Lines the file had, reordered.
+    differ(b"# c\na = 1\nb = 2\n", b"# c\nb = 2\na = 1\n");
+    // A blank line, a continuation line, a missing final newline.
+    differ(b"# c\na = 1\nb = 2\n", b"# c\na = 1\n\nb = 2\n");
+    differ(b"# c\na = 1\nb = 2\n", b"# c\na = 1\nb =\n 2\n");
+    differ(b"# c\na = 1\nb = 2\n", b"# c\na = 1\nb = 2");
+    // An appended name the file had: an edit that went to the end.
+    differ(b"# c\na = 1\nb = 3\n", b"# c\na = 1\nb = 2\nb = 3\n");
+    // Globs of the volatile and ignored lists stay within a component.
     assert!(glob(
         "/var/spool/*/pid/master.pid",
         "/var/spool/postfix-a/pid/master.pid"
@@ -425,5 +454,42 @@ fn a_different_environment_variable_fails() {
             .run(&["-x", "sh", "-c", ENV_DUMP]),
         0,
         &["stdout differs", "+shlib_directory=/usr/lib/postfix"],
+    );
+}
+
+/// File names are compared as bytes: two names that differ only in bytes
+/// that are not UTF-8 are two entries.
+#[test]
+fn file_names_are_compared_as_bytes() {
+    use std::os::unix::ffi::OsStrExt;
+    assert_eq!(name_key(b"a\xff"), "a\\xff");
+    assert_ne!(name_key(b"a\xff"), name_key(b"a\xfe"));
+    assert_ne!(name_key(b"a\\xff"), name_key(b"a\xff"));
+    assert_eq!(name_key("é/b".as_bytes()), "é/b");
+    let manifest = |name: &[u8]| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("etc")).unwrap();
+        std::fs::write(
+            dir.path()
+                .join("etc")
+                .join(std::ffi::OsStr::from_bytes(name)),
+            "x",
+        )
+        .unwrap();
+        Manifest::read(dir.path())
+    };
+    let (a, b) = (manifest(b"f\xff"), manifest(b"f\xfe"));
+    assert_ne!(a, b);
+    assert!(a.0.contains_key("/etc/f\\xff"), "{a:?}");
+}
+
+#[test]
+fn a_different_line_order_in_main_cf_fails() {
+    // Lines 2 and 3 of the baseline swapped: the same set of lines.
+    let p = planted("run \"$@\"; s=$?; sed -i '2{h;d};3G' /etc/postfix/main.cf; exit $s");
+    must_differ(
+        Scenario::new().with_ours(&p.path).run(&["-e", "init"]),
+        0,
+        &["files written differ", "/etc/postfix/main.cf", "-biff = no"],
     );
 }

@@ -1,7 +1,8 @@
 //! `postmulti -e ACTION`: life-cycle management. The real postmulti-script
-//! does the writing, so "files written" (compared as a manifest, main.cf as
-//! sets of lines) is the main assertion. A recording fake postmulti-script
-//! checks the exact environment postmulti builds for it.
+//! does the writing, so "files written" (compared exactly, but for the
+//! parameters `postconf -e` appended to a main.cf, compared sorted) is the
+//! main assertion. A recording fake postmulti-script checks the exact
+//! environment postmulti builds for it.
 mod common;
 use common::*;
 
@@ -26,13 +27,19 @@ fn init_sets_the_wrapper_and_enable() {
         .assert_status(0)
         .assert_stdout("")
         .assert_stderr("");
-    let main =
-        String::from_utf8_lossy(c.reference.file("/etc/postfix/main.cf").unwrap()).into_owned();
-    assert!(
-        main.contains("multi_instance_wrapper = ${command_directory}/postmulti -p --\n"),
-        "{main}"
+    // The two parameters appended to the baseline, in hash order.
+    let main = c
+        .reference
+        .pin_file("/etc/postfix/main.cf")
+        .unwrap_or_default();
+    let want = format!(
+        "{BASELINE_MAIN_CF}multi_instance_enable = yes\nmulti_instance_wrapper = ${{command_directory}}/postmulti -p --\n"
     );
-    assert!(main.contains("multi_instance_enable = yes\n"), "{main}");
+    let had = BASELINE_MAIN_CF.as_bytes();
+    assert_eq!(
+        String::from_utf8_lossy(&sort_appended_parameters(main, had)),
+        String::from_utf8_lossy(&sort_appended_parameters(want.as_bytes(), had)),
+    );
 }
 
 #[test]
@@ -372,16 +379,24 @@ fn assign_that_changes_nothing_exits_0_without_the_script() {
 fn assign_name_to_primary() {
     let c = Scenario::two_secondaries().run(&["-i", "-", "-I", "postfix-x", "-e", "assign"]);
     c.assert_same().assert_status(0);
+    // postconf -e appends the new name to the primary's main.cf.
     let main_cf = c
         .reference
         .pin_file("/etc/postfix/main.cf")
         .unwrap_or_default();
-    assert!(
-        sorted_lines(main_cf)
-            .split(|&b| b == b'\n')
-            .any(|l| l == b"multi_instance_name = postfix-x"),
-        "{}",
-        c.reference.describe()
+    let had = c
+        .reference
+        .before
+        .0
+        .get("/etc/postfix/main.cf")
+        .and_then(|e| match e {
+            Entry::File { content, .. } => Some(content.clone()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        String::from_utf8_lossy(main_cf),
+        String::from_utf8_lossy(&[&had[..], b"multi_instance_name = postfix-x\n"].concat()),
     );
 }
 

@@ -50,8 +50,8 @@ pub enum Entry {
         gid: u32,
         opaque: bool,
     },
-    /// After `normalize_files`, main.cf's content is the sorted multiset of
-    /// its lines.
+    /// After `normalize_files`, a main.cf's content has the parameters
+    /// `postconf -e` appended sorted ([`sort_appended_parameters`]).
     File {
         mode: u32,
         uid: u32,
@@ -103,7 +103,7 @@ impl Manifest {
                 let Ok(rel) = e.path().strip_prefix(&root) else {
                     continue;
                 };
-                let key = format!("/{top}/{}", rel.to_string_lossy());
+                let key = format!("/{top}/{}", name_key(rel.as_os_str().as_bytes()));
                 m.insert(key, entry(e.path(), &md));
             }
         }
@@ -124,6 +124,27 @@ impl Manifest {
         }
         c
     }
+}
+
+/// A file name as a manifest key, every byte kept: UTF-8 as it is, a
+/// backslash as `\\`, any other byte as `\xNN`, so that two names are
+/// the same key only when they are the same bytes (to_string_lossy would
+/// make every invalid byte U+FFFD).
+pub fn name_key(name: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in name.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c == '\\' {
+                out.push_str("\\\\");
+            } else {
+                out.push(c);
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
 }
 
 /// The manifest entry of the file at `path`, whose metadata (not followed
@@ -215,9 +236,16 @@ pub fn glob(pat: &str, s: &str) -> bool {
 }
 
 /// The changes as compared between reference and ours: without the
-/// IGNORED files, VOLATILE_CONTENT ones as `Entry::Present`, main.cf files
-/// as sorted lines.
-pub fn normalize_files(f: &BTreeMap<String, Option<Entry>>) -> BTreeMap<String, Option<Entry>> {
+/// IGNORED files, VOLATILE_CONTENT ones as `Entry::Present`, and in each
+/// main.cf only the parameters `postconf -e` appended sorted
+/// ([`sort_appended_parameters`]; BEFORE, the manifest before the command,
+/// says which names the file already had).  Everything else is compared as
+/// it is: every other line, its place, blank and continuation lines, a
+/// missing final newline.
+pub fn normalize_files(
+    f: &BTreeMap<String, Option<Entry>>,
+    before: &Manifest,
+) -> BTreeMap<String, Option<Entry>> {
     let mut out = BTreeMap::new();
     for (k, v) in f {
         if IGNORED.iter().any(|p| glob(p, k)) {
@@ -231,12 +259,18 @@ pub fn normalize_files(f: &BTreeMap<String, Option<Entry>>) -> BTreeMap<String, 
                 uid,
                 gid,
                 content,
-            } if k.ends_with("/main.cf") => Entry::File {
-                mode: *mode,
-                uid: *uid,
-                gid: *gid,
-                content: sorted_lines(content),
-            },
+            } if k.ends_with("/main.cf") => {
+                let had = match before.0.get(k) {
+                    Some(Entry::File { content, .. }) => content.as_slice(),
+                    _ => &[],
+                };
+                Entry::File {
+                    mode: *mode,
+                    uid: *uid,
+                    gid: *gid,
+                    content: sort_appended_parameters(content, had),
+                }
+            }
             other => other.clone(),
         });
         out.insert(k.clone(), n);
@@ -244,16 +278,51 @@ pub fn normalize_files(f: &BTreeMap<String, Option<Entry>>) -> BTreeMap<String, 
     out
 }
 
-/// main.cf as a multiset of lines: `postconf -e` appends new parameters in
-/// hash-table order.
-pub fn sorted_lines(b: &[u8]) -> Vec<u8> {
-    let mut l: Vec<&[u8]> = b.split(|&c| c == b'\n').filter(|l| !l.is_empty()).collect();
-    l.sort();
-    let mut out = Vec::new();
-    for x in l {
-        out.extend_from_slice(x);
-        out.push(b'\n');
+/// The name a main.cf line assigns (`name = ...` or `name=...`, the name
+/// starting the line), if it does.
+fn assigned_name(line: &[u8]) -> Option<&[u8]> {
+    let first = *line.first()?;
+    if first.is_ascii_whitespace() || first == b'#' {
+        return None;
     }
+    let eq = line.iter().position(|&c| c == b'=')?;
+    Some(line[..eq].trim_ascii_end())
+}
+
+/// `postconf -e` edits a parameter the file has in place and appends the
+/// others, one `name = value` line each, at the end in the order of its
+/// hash table (3.7's differs from run to run).  So CONTENT with only that
+/// block sorted: the longest run of whole lines at the end of the file,
+/// each `name = value` for a name that neither an earlier line nor HAD
+/// (the file before the command, empty for a new file) assigns.  A new
+/// file's own last assignments can fall in that run (a main.cf made from
+/// main.cf.proto: its last line); nothing above it is ever reordered.
+pub fn sort_appended_parameters(content: &[u8], had: &[u8]) -> Vec<u8> {
+    let lines: Vec<&[u8]> = content.split_inclusive(|&c| c == b'\n').collect();
+    let old: std::collections::BTreeSet<&[u8]> = had
+        .split(|&c| c == b'\n')
+        .filter_map(assigned_name)
+        .collect();
+    let mut start = lines.len();
+    while start > 0 {
+        let l = lines[start - 1];
+        let appended = l.ends_with(b"\n")
+            && l.windows(3).any(|w| w == b" = ")
+            && assigned_name(l).is_some_and(|n| {
+                !old.contains(n)
+                    && !lines[..start - 1]
+                        .iter()
+                        .any(|e| assigned_name(e) == Some(n))
+            });
+        if !appended {
+            break;
+        }
+        start -= 1;
+    }
+    let mut tail = lines[start..].to_vec();
+    tail.sort_unstable();
+    let mut out = lines[..start].concat();
+    out.extend(tail.concat());
     out
 }
 

@@ -19,10 +19,13 @@ pub struct Outcome {
     /// Output of the `.check()` scripts, each followed by `[check N: exit S]`.
     pub checks: Vec<u8>,
     /// Entries of the overlay upper dirs added/changed (Some) or dropped (None)
-    /// by the command and checks, keyed by absolute path inside the sandbox.
+    /// by the command and checks, keyed by absolute path inside the sandbox
+    /// (every byte of it: [`name_key`](super::manifest::name_key)).
     pub files: BTreeMap<String, Option<Entry>>,
     /// The whole upper-dir manifest after the command.
     pub after: Manifest,
+    /// The whole upper-dir manifest before the command (after the setup).
+    pub before: Manifest,
     pub setup_log: String,
     /// Raw syslog records (`<PRI>Mmm dd hh:mm:ss TAG[PID]: text`) sent to
     /// /dev/log by the command and the checks, in arrival order.
@@ -113,7 +116,7 @@ impl Outcome {
     /// Assert the command wrote no file (setup writes do not count).
     #[track_caller]
     pub fn assert_no_files_written(&self) -> &Self {
-        let f = normalize_files(&self.files);
+        let f = normalize_files(&self.files, &self.before);
         assert!(
             f.is_empty(),
             "{} wrote files: {:?}",
@@ -207,7 +210,10 @@ impl Compared {
             )
             .unwrap();
         }
-        let (fr, fo) = (normalize_files(&r.files), normalize_files(&o.files));
+        let (fr, fo) = (
+            normalize_files(&r.files, &r.before),
+            normalize_files(&o.files, &o.before),
+        );
         if fr != fo {
             writeln!(report, "files written differ:").unwrap();
             let keys: std::collections::BTreeSet<&String> = fr.keys().chain(fo.keys()).collect();
@@ -358,13 +364,31 @@ fn show_line(l: &[u8]) -> String {
     }
 }
 
-/// Sort lines: for output whose order is hash order, e.g. postconf's
-/// "unused parameter" warnings (Postfix randomizes its hash tables, so the
-/// order changes from run to run even for the reference).
-pub fn sort_lines(b: &[u8]) -> Vec<u8> {
-    let mut l: Vec<&[u8]> = b.split_inclusive(|&c| c == b'\n').collect();
-    l.sort();
-    l.concat()
+/// Sort each run of consecutive postconf "unused parameter" warnings
+/// (`...: warning: FILE: unused parameter: NAME=VALUE`), and nothing else:
+/// postconf prints them in the order of its hash table, which Postfix
+/// randomizes per run, so even the reference's order changes from run to
+/// run.  Every other line keeps its place.
+pub fn sort_unused_parameter_warnings(b: &[u8]) -> Vec<u8> {
+    let unused = |l: &[u8]| {
+        l.ends_with(b"\n")
+            && l.windows(11).any(|w| w == b": warning: ")
+            && l.windows(20).any(|w| w == b": unused parameter: ")
+    };
+    let mut out = Vec::with_capacity(b.len());
+    let mut run: Vec<&[u8]> = Vec::new();
+    for l in b.split_inclusive(|&c| c == b'\n') {
+        if unused(l) {
+            run.push(l);
+            continue;
+        }
+        run.sort_unstable();
+        out.extend(run.drain(..).flatten());
+        out.extend_from_slice(l);
+    }
+    run.sort_unstable();
+    out.extend(run.drain(..).flatten());
+    out
 }
 
 /// Drop postfix-script's "waiting for the Postfix mail system to terminate"
