@@ -493,3 +493,19 @@ fn a_different_line_order_in_main_cf_fails() {
         &["files written differ", "/etc/postfix/main.cf", "-biff = no"],
     );
 }
+
+/// Records of any tag are compared, not only postmulti's.
+#[test]
+fn a_different_syslog_record_of_another_tag_fails() {
+    let p = planted(
+        "run \"$@\"; s=$?; logger --id=$$ -t postfix-a/postfix-script -p mail.info planted; exit $s",
+    );
+    must_differ(
+        Scenario::new().with_ours(&p.path).run(&["-l"]),
+        0,
+        &[
+            "syslog records differ",
+            "+<22>TIME postfix-a/postfix-script[PID]: planted",
+        ],
+    );
+}
