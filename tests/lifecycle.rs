@@ -1,6 +1,6 @@
 //! `postmulti -e ACTION`: life-cycle management. The real postmulti-script
 //! does the writing, so "files written" (compared exactly, but for the
-//! parameters `postconf -e` appended to a main.cf, compared sorted) is the
+//! order of the parameters `postconf -e` appended to a main.cf) is the
 //! main assertion. A recording fake postmulti-script checks the exact
 //! environment postmulti builds for it.
 mod common;
@@ -35,10 +35,10 @@ fn init_sets_the_wrapper_and_enable() {
     let want = format!(
         "{BASELINE_MAIN_CF}multi_instance_enable = yes\nmulti_instance_wrapper = ${{command_directory}}/postmulti -p --\n"
     );
-    let had = BASELINE_MAIN_CF.as_bytes();
-    assert_eq!(
-        String::from_utf8_lossy(&sort_appended_parameters(main, had)),
-        String::from_utf8_lossy(&sort_appended_parameters(want.as_bytes(), had)),
+    assert!(
+        main == want.as_bytes() || same_but_appended_order(main, want.as_bytes()),
+        "{}",
+        String::from_utf8_lossy(main)
     );
 }
 

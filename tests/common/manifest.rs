@@ -50,8 +50,6 @@ pub enum Entry {
         gid: u32,
         opaque: bool,
     },
-    /// After `normalize_files`, a main.cf's content has the parameters
-    /// `postconf -e` appended sorted ([`sort_appended_parameters`]).
     File {
         mode: u32,
         uid: u32,
@@ -236,16 +234,10 @@ pub fn glob(pat: &str, s: &str) -> bool {
 }
 
 /// The changes as compared between reference and ours: without the
-/// IGNORED files, VOLATILE_CONTENT ones as `Entry::Present`, and in each
-/// main.cf only the parameters `postconf -e` appended sorted
-/// ([`sort_appended_parameters`]; BEFORE, the manifest before the command,
-/// says which names the file already had).  Everything else is compared as
-/// it is: every other line, its place, blank and continuation lines, a
-/// missing final newline.
-pub fn normalize_files(
-    f: &BTreeMap<String, Option<Entry>>,
-    before: &Manifest,
-) -> BTreeMap<String, Option<Entry>> {
+/// IGNORED files, VOLATILE_CONTENT ones as `Entry::Present`.  (Two main.cf
+/// files that differ only in the order of what `postconf -e` appended are
+/// then told apart by [`same_but_appended_order`].)
+pub fn normalize_files(f: &BTreeMap<String, Option<Entry>>) -> BTreeMap<String, Option<Entry>> {
     let mut out = BTreeMap::new();
     for (k, v) in f {
         if IGNORED.iter().any(|p| glob(p, k)) {
@@ -254,23 +246,6 @@ pub fn normalize_files(
         let volatile = VOLATILE_CONTENT.iter().any(|p| glob(p, k));
         let n = v.as_ref().map(|e| match e {
             _ if volatile => Entry::Present,
-            Entry::File {
-                mode,
-                uid,
-                gid,
-                content,
-            } if k.ends_with("/main.cf") => {
-                let had = match before.0.get(k) {
-                    Some(Entry::File { content, .. }) => content.as_slice(),
-                    _ => &[],
-                };
-                Entry::File {
-                    mode: *mode,
-                    uid: *uid,
-                    gid: *gid,
-                    content: sort_appended_parameters(content, had),
-                }
-            }
             other => other.clone(),
         });
         out.insert(k.clone(), n);
@@ -289,41 +264,39 @@ fn assigned_name(line: &[u8]) -> Option<&[u8]> {
     Some(line[..eq].trim_ascii_end())
 }
 
-/// `postconf -e` edits a parameter the file has in place and appends the
-/// others, one `name = value` line each, at the end in the order of its
-/// hash table (3.7's differs from run to run).  So CONTENT with only that
-/// block sorted: the longest run of whole lines at the end of the file,
-/// each `name = value` for a name that neither an earlier line nor HAD
-/// (the file before the command, empty for a new file) assigns.  A new
-/// file's own last assignments can fall in that run (a main.cf made from
-/// main.cf.proto: its last line); nothing above it is ever reordered.
-pub fn sort_appended_parameters(content: &[u8], had: &[u8]) -> Vec<u8> {
-    let lines: Vec<&[u8]> = content.split_inclusive(|&c| c == b'\n').collect();
-    let old: std::collections::BTreeSet<&[u8]> = had
-        .split(|&c| c == b'\n')
-        .filter_map(assigned_name)
-        .collect();
-    let mut start = lines.len();
-    while start > 0 {
-        let l = lines[start - 1];
-        let appended = l.ends_with(b"\n")
+/// Whether two main.cf contents are the same but for the order of the
+/// parameters `postconf -e` appended.  It edits a parameter the file has
+/// in place and appends the others at the end, one `name = value` line
+/// each, in the order of its hash table, which 3.7 randomizes from run to
+/// run (in the command, and in the setup steps each sandbox runs for
+/// itself).  So: after their longest common run of first lines, what is
+/// left of each is only such lines (a whole line, ` = `, a name no other
+/// line of that file assigns), and the same lines.  Everything else is
+/// compared as it is: every line above, blank and continuation lines, a
+/// missing final newline.  What this cannot tell apart: two such lines of
+/// the test's own at the end of a file, swapped.
+pub fn same_but_appended_order(a: &[u8], b: &[u8]) -> bool {
+    let la: Vec<&[u8]> = a.split_inclusive(|&c| c == b'\n').collect();
+    let lb: Vec<&[u8]> = b.split_inclusive(|&c| c == b'\n').collect();
+    let p = la.iter().zip(&lb).take_while(|(x, y)| x == y).count();
+    let appended = |lines: &[&[u8]], i: usize| {
+        let l = lines[i];
+        l.ends_with(b"\n")
             && l.windows(3).any(|w| w == b" = ")
             && assigned_name(l).is_some_and(|n| {
-                !old.contains(n)
-                    && !lines[..start - 1]
-                        .iter()
-                        .any(|e| assigned_name(e) == Some(n))
-            });
-        if !appended {
-            break;
-        }
-        start -= 1;
+                lines
+                    .iter()
+                    .enumerate()
+                    .all(|(j, e)| j == i || assigned_name(e) != Some(n))
+            })
+    };
+    if !(p..la.len()).all(|i| appended(&la, i)) || !(p..lb.len()).all(|i| appended(&lb, i)) {
+        return false;
     }
-    let mut tail = lines[start..].to_vec();
-    tail.sort_unstable();
-    let mut out = lines[..start].concat();
-    out.extend(tail.concat());
-    out
+    let (mut ra, mut rb) = (la[p..].to_vec(), lb[p..].to_vec());
+    ra.sort_unstable();
+    rb.sort_unstable();
+    ra == rb
 }
 
 pub(super) fn show_norm(e: Option<&Option<Entry>>) -> String {
