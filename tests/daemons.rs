@@ -96,8 +96,13 @@ fn postfix_stop_stops_in_reverse_order() {
 
 #[test]
 fn postfix_reload_reaches_the_enabled_instances() {
+    // Each master logs its "reload" record when it handles the SIGHUP,
+    // after `postfix reload` has returned: a second for that before the
+    // namespace (and its masters) die, so that both sides' records are
+    // compared whole.
     instances()
         .setup("postfix start")
+        .check("sleep 1")
         .check(MASTERS)
         .run_shell("postfix reload")
         .assert_same()
