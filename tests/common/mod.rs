@@ -12,7 +12,7 @@
 //!     .env("NAME", "value")                // extra environment for the command only
 //!     .check("postfix -c /etc/postfix-a status")  // shell run AFTER the command, output compared
 //!     .run(&["-l"])                        // `/usr/sbin/postmulti -l`, reference and ours
-//!     .assert_same();                      // status, stdout, stderr (a pty), checks, files written
+//!     .assert_same();                      // status, stdout, stderr (a pty), checks, syslog, files
 //! ```
 //!
 //! * `run_shell("postmulti -l | head -1")` runs a bash script instead of argv.
