@@ -301,11 +301,17 @@ fn deport_disabled_instance() {
 
 #[test]
 fn deport_running_disabled_instance_is_refused_by_the_script() {
+    // postmulti-script asks postfix-script, which logs the running
+    // master's pid ("PID: N": how many processes ran before it).
     Scenario::two_secondaries()
         .setup("postfix -c /etc/postfix-b start")
+        .normalize(mask_pids)
         .run(&["-i", "postfix-b", "-e", "deport"])
         .assert_same()
-        .assert_status(1);
+        .assert_status(1)
+        .assert_stderr(
+            "postfix/postmulti-script: fatal: Instance '/etc/postfix-b' is not stopped\n",
+        );
 }
 
 #[test]
