@@ -6,8 +6,11 @@
 //!
 //! Excluded from the comparison: pid numbers in "PID: N" messages
 //! (mask_pids), postfix-script's timing-dependent "waiting for the Postfix
-//! mail system to terminate" lines (drop_waiting_lines), and the content of master.pid / master.lock (VOLATILE_CONTENT
-//! in common); syslog (there is no /dev/log in the sandbox).
+//! mail system to terminate" lines (drop_waiting_lines), and the content of
+//! master.pid / master.lock (VOLATILE_CONTENT in common).  The syslog
+//! records of postfix-script and master (the sandbox's /dev/log is the
+//! harness's socket) are compared too, through the same normalizers, time
+//! and pid masked.
 mod common;
 use common::*;
 
@@ -93,8 +96,13 @@ fn postfix_stop_stops_in_reverse_order() {
 
 #[test]
 fn postfix_reload_reaches_the_enabled_instances() {
+    // Each master logs its "reload" record when it handles the SIGHUP,
+    // after `postfix reload` has returned: a second for that before the
+    // namespace (and its masters) die, so that both sides' records are
+    // compared whole.
     instances()
         .setup("postfix start")
+        .check("sleep 1")
         .check(MASTERS)
         .run_shell("postfix reload")
         .assert_same()

@@ -2,10 +2,11 @@
 mod common;
 use common::*;
 
-/// Per instance: the interesting variables, sorted (environ order is not a
-/// behaviour anyone depends on), then a separator.
+/// Per instance: the whole environment the child received, in its order
+/// (`/proc/$$/environ` of the shell postmulti ran: the envp of its execve),
+/// one `NAME=value` a line, then a separator.
 fn env_script() -> String {
-    format!("{{ env | {ENV_FILTER} | sort; echo --; }}")
+    ENV_DUMP.to_string()
 }
 
 #[test]
@@ -19,15 +20,21 @@ fn environment_per_instance() {
 
 #[test]
 fn environment_single_instance() {
+    // The caller's environment (the sandbox driver's bash: PWD, HOME,
+    // SHLVL, PATH, OLDPWD, `_`) in its order, PATH changed in place, then
+    // what postmulti adds, in the order it adds it.
     Scenario::new()
         .run(&["-x", "sh", "-c", &env_script()])
         .assert_same()
         .assert_status(0)
         .assert_stdout(
-            "MAIL_CONFIG=/etc/postfix\nMAIL_LOGTAG=postfix\nPATH=/usr/sbin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n\
-             command_directory=/usr/sbin\nconfig_directory=/etc/postfix\ndaemon_directory=/usr/lib/postfix/sbin\n\
-             data_directory=/var/lib/postfix\nmulti_instance_enable=yes\nmulti_instance_group=\nmulti_instance_name=\n\
-             queue_directory=/var/spool/postfix\n--\n",
+            "PWD=/\nHOME=/root\nSHLVL=1\n\
+             PATH=/usr/sbin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n\
+             OLDPWD=/\n_=/usr/bin/env\nMAIL_LOGTAG=postfix\nMAIL_CONFIG=/etc/postfix\n\
+             daemon_directory=/usr/lib/postfix/sbin\ncommand_directory=/usr/sbin\n\
+             config_directory=/etc/postfix\nqueue_directory=/var/spool/postfix\n\
+             data_directory=/var/lib/postfix\nmulti_instance_name=\nmulti_instance_group=\n\
+             multi_instance_enable=yes\n--\n",
         );
 }
 

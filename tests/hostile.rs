@@ -308,13 +308,18 @@ fn nul_byte_in_a_secondary_main_cf_is_postconfs_to_report() {
         ))
         .run(&["-l", "-i", "postfix-a"]);
     c.assert_same().assert_status(0).assert_stdout(A);
-    let lines = c.reference.stderr_str();
     if reference_at_least(3, 10) {
-        assert!(
-            lines.starts_with("/usr/sbin/postconf: warning: /etc/postfix-a/main.cf, line ")
-                && lines.ends_with(": text after null byte may be ignored\n"),
-            "{lines:?}"
-        );
+        // The line with the NUL is the last of that main.cf (the release's
+        // main.cf.proto, as the reference's postmulti-script made it, has
+        // its own length).
+        let main_cf = c
+            .reference
+            .file("/etc/postfix-a/main.cf")
+            .unwrap_or_default();
+        let line = main_cf.iter().filter(|&&b| b == b'\n').count();
+        c.assert_stderr(format!(
+            "/usr/sbin/postconf: warning: /etc/postfix-a/main.cf, line {line}: text after null byte may be ignored\n"
+        ));
     } else {
         c.assert_stderr("");
     }
@@ -326,12 +331,17 @@ fn long_fatal_message_is_cut_at_2000_bytes_in_syslog() {
     // gets the whole text.
     let c = Scenario::new().run(&["-e", &"x".repeat(3000)]);
     c.assert_status(1).assert_same();
-    let fatal = c.reference.postmulti_syslog();
-    assert_eq!(fatal.len(), 1);
-    assert!(fatal[0].ends_with(&format!(
-        "fatal: Invalid '-e' edit action '{}",
-        "x".repeat(1974)
-    )));
+    assert_eq!(
+        c.reference.postmulti_syslog(),
+        [format!(
+            "<18>TIME postmulti[PID]: fatal: Invalid '-e' edit action '{}",
+            "x".repeat(1974)
+        )]
+    );
+    c.assert_stderr(format!(
+        "postmulti: fatal: Invalid '-e' edit action '{}'. Specify 'create', 'destroy', 'import', 'deport', 'enable', 'disable', 'assign' or 'init'\n",
+        "x".repeat(3000)
+    ));
 }
 
 #[test]
@@ -394,21 +404,17 @@ fn two_hundred_listings_of_one_secondary() {
         .assert_same();
 }
 
+/// Debian's postmulti runs postconf 10,000 times here (~5 ms each, so a
+/// minute or more on a busy machine): the timeout leaves it room.
 #[test]
-fn ten_thousand_secondaries_ours_only() {
-    // Debian's postmulti runs postconf 10,000 times here (~4 ms each).
-    let started = std::time::Instant::now();
-    let o = repeated_secondary(10_000).run_ours(&["-l"]);
-    o.assert_status(0).assert_stderr("");
-    let lines: Vec<&[u8]> = o.stdout.split_inclusive(|&c| c == b'\n').collect();
-    assert_eq!(lines.len(), 10_001);
-    assert_eq!(lines[0], P.as_bytes());
-    assert!(lines[1..].iter().all(|l| *l == A.as_bytes()));
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(60),
-        "10,000 instances took {:?}",
-        started.elapsed()
-    );
+fn ten_thousand_secondaries() {
+    repeated_secondary(10_000)
+        .timeout(std::time::Duration::from_secs(900))
+        .run(&["-l"])
+        .assert_same()
+        .assert_status(0)
+        .assert_stdout(format!("{P}{}", A.repeat(10_000)))
+        .assert_stderr("");
 }
 
 // ---------------------------------------------------------------------------
@@ -527,16 +533,16 @@ fn primary_recursion_through_a_logical_operand() {
     let c = primary("multi_instance_group = $a\na = ${{$a} == {}}").run(&["-l"]);
     assert_eq!(c.reference.status, 128 + 11, "{}", c.reference.describe());
     let o = &c.ours;
-    o.assert_status(1).assert_stdout("");
-    assert!(
-        o.stderr_str().ends_with(MACRO_FATAL),
-        "ours: {}",
-        o.describe()
+    o.assert_status(1).assert_stdout("").assert_stderr(format!(
+        "postmulti: warning: unreasonable macro call nesting: \"$a\"\n{MACRO_FATAL}"
+    ));
+    assert_eq!(
+        o.postmulti_syslog(),
+        [
+            "<20>TIME postmulti[PID]: warning: unreasonable macro call nesting: \"$a\"",
+            "<18>TIME postmulti[PID]: fatal: dictionary mail_dict: macro processing error",
+        ]
     );
-    assert!(o
-        .stderr_str()
-        .lines()
-        .all(|l| l.starts_with("postmulti: warning: ") || l.starts_with("postmulti: fatal: ")));
     o.assert_no_files_written();
 }
 
@@ -1078,9 +1084,12 @@ fn postconf_output_with_a_nul_byte() {
 fn completions_usage_error_with_stderr_full_ours_only() {
     // An extension of ours (no reference): its usage error, written to a
     // full stderr, must still end with its exit status, not a panic.
-    Scenario::new()
-        .run_shell_ours("postmulti --completions tcsh 2>/dev/full; echo \"exit $?\"")
-        .assert_stdout("exit 2\n");
+    let o = Scenario::new()
+        .run_shell_ours("postmulti --completions tcsh 2>/dev/full; echo \"exit $?\"");
+    o.assert_stdout("exit 2\n")
+        .assert_stderr("")
+        .assert_no_files_written();
+    assert_eq!(o.all_syslog(), Vec::<String>::new());
 }
 
 #[test]
@@ -1097,15 +1106,13 @@ fn postconf_output_with_a_nul_byte_for_the_primary_ours_only() {
             "#!/bin/sh\nprintf 'a\\000b\\n'\n",
             "755",
         ))
-        .run_shell_ours("postmulti -l; echo \"exit $?\"");
-    assert!(
-        !o.stderr_str().contains("panicked"),
-        "ours panicked:\n{}",
-        o.describe()
-    );
-    assert!(
-        o.stdout_str().ends_with("exit 0\n") || o.stdout_str().ends_with("exit 1\n"),
-        "{}",
-        o.describe()
-    );
+        .run_shell_ours(
+            "postmulti -l; echo \"exit $?\"; postmulti -x sh -c 'echo \"[$MAIL_LOGTAG]\"'",
+        );
+    // The value ends at the NUL, as upstream's C strings would end it.
+    o.assert_status(0)
+        .assert_stdout("-               -               y         /etc/postfix\nexit 0\n[a]\n")
+        .assert_stderr("")
+        .assert_no_files_written();
+    assert_eq!(o.all_syslog(), Vec::<String>::new());
 }

@@ -1,7 +1,8 @@
 //! What postmulti sends to syslog. The sandbox's /dev/log is a socket the
 //! harness reads; records are compared with timestamp and pid masked
-//! (`<PRI>TIME TAG[PID]: text`). assert_same() compares the records tagged
-//! `postmulti` in every test; these tests pin them.
+//! (`<PRI>TIME TAG[PID]: text`). assert_same() compares every record, of
+//! any tag, in every test; these tests pin the records tagged `postmulti`
+//! (`assert_syslog`).
 mod common;
 use common::*;
 

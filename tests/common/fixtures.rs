@@ -61,13 +61,14 @@ pub const TWO_SECONDARIES: &[&str] = &[
 ];
 
 /// A fake `postfix` that records how it was called: bind-mounted over
-/// /usr/sbin/postfix; appends `MAIL_CONFIG args` and the sorted names of the
-/// interesting environment variables to /var/log/postfix-calls.log (a file
-/// written, so the manifest compares it).
+/// /usr/sbin/postfix; appends `MAIL_CONFIG=... argv=...` and then its whole
+/// environment as it received it (`/proc/$$/environ`: names, values and
+/// order), each variable on a line `  env NAME=value`, to
+/// /var/log/postfix-calls.log (a file written, so the manifest compares it).
 pub const RECORDING_POSTFIX: &str = r#"#!/bin/sh
 {
   printf 'MAIL_CONFIG=%s argv=%s\n' "${MAIL_CONFIG-<unset>}" "$*"
-  env | sed -n 's/^\(MAIL_[A-Z_]*\|[a-z_]*_directory\|multi_instance_[a-z]*\)=.*/  env \1/p' | sort
+  tr '\0' '\n' < /proc/$$/environ | sed 's/^/  env /'
 } >> /var/log/postfix-calls.log
 case "$*" in
   *fail*) exit 3;;
@@ -83,5 +84,8 @@ pub fn recording_postfix_setup() -> String {
     )
 }
 
-/// Filter for `env` output: the variables postmulti sets or passes.
-pub const ENV_FILTER: &str = "grep -E '^(MAIL_CONFIG|MAIL_LOGTAG|MAIL_VERBOSE|PATH|daemon_directory|command_directory|config_directory|queue_directory|data_directory|multi_instance_name|multi_instance_group|multi_instance_enable)='";
+/// A shell command that prints its own whole environment as it received it
+/// (the envp of the execve that started the shell: names, values and
+/// order), one `NAME=value` a line, then `--`.  For `sh -c`: the shell's
+/// own `env` would print its variable table in its own order.
+pub const ENV_DUMP: &str = "tr '\\0' '\\n' < /proc/$$/environ; echo --";

@@ -50,8 +50,6 @@ pub enum Entry {
         gid: u32,
         opaque: bool,
     },
-    /// After `normalize_files`, main.cf's content is the sorted multiset of
-    /// its lines.
     File {
         mode: u32,
         uid: u32,
@@ -103,7 +101,7 @@ impl Manifest {
                 let Ok(rel) = e.path().strip_prefix(&root) else {
                     continue;
                 };
-                let key = format!("/{top}/{}", rel.to_string_lossy());
+                let key = format!("/{top}/{}", name_key(rel.as_os_str().as_bytes()));
                 m.insert(key, entry(e.path(), &md));
             }
         }
@@ -124,6 +122,27 @@ impl Manifest {
         }
         c
     }
+}
+
+/// A file name as a manifest key, every byte kept: UTF-8 as it is, a
+/// backslash as `\\`, any other byte as `\xNN`, so that two names are
+/// the same key only when they are the same bytes (to_string_lossy would
+/// make every invalid byte U+FFFD).
+pub fn name_key(name: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in name.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c == '\\' {
+                out.push_str("\\\\");
+            } else {
+                out.push(c);
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
 }
 
 /// The manifest entry of the file at `path`, whose metadata (not followed
@@ -215,8 +234,9 @@ pub fn glob(pat: &str, s: &str) -> bool {
 }
 
 /// The changes as compared between reference and ours: without the
-/// IGNORED files, VOLATILE_CONTENT ones as `Entry::Present`, main.cf files
-/// as sorted lines.
+/// IGNORED files, VOLATILE_CONTENT ones as `Entry::Present`.  (Two main.cf
+/// files that differ only in the order of what `postconf -e` appended are
+/// then told apart by [`same_but_appended_order`].)
 pub fn normalize_files(f: &BTreeMap<String, Option<Entry>>) -> BTreeMap<String, Option<Entry>> {
     let mut out = BTreeMap::new();
     for (k, v) in f {
@@ -226,17 +246,6 @@ pub fn normalize_files(f: &BTreeMap<String, Option<Entry>>) -> BTreeMap<String, 
         let volatile = VOLATILE_CONTENT.iter().any(|p| glob(p, k));
         let n = v.as_ref().map(|e| match e {
             _ if volatile => Entry::Present,
-            Entry::File {
-                mode,
-                uid,
-                gid,
-                content,
-            } if k.ends_with("/main.cf") => Entry::File {
-                mode: *mode,
-                uid: *uid,
-                gid: *gid,
-                content: sorted_lines(content),
-            },
             other => other.clone(),
         });
         out.insert(k.clone(), n);
@@ -244,17 +253,50 @@ pub fn normalize_files(f: &BTreeMap<String, Option<Entry>>) -> BTreeMap<String, 
     out
 }
 
-/// main.cf as a multiset of lines: `postconf -e` appends new parameters in
-/// hash-table order.
-pub fn sorted_lines(b: &[u8]) -> Vec<u8> {
-    let mut l: Vec<&[u8]> = b.split(|&c| c == b'\n').filter(|l| !l.is_empty()).collect();
-    l.sort();
-    let mut out = Vec::new();
-    for x in l {
-        out.extend_from_slice(x);
-        out.push(b'\n');
+/// The name a main.cf line assigns (`name = ...` or `name=...`, the name
+/// starting the line), if it does.
+fn assigned_name(line: &[u8]) -> Option<&[u8]> {
+    let first = *line.first()?;
+    if first.is_ascii_whitespace() || first == b'#' {
+        return None;
     }
-    out
+    let eq = line.iter().position(|&c| c == b'=')?;
+    Some(line[..eq].trim_ascii_end())
+}
+
+/// Whether two main.cf contents are the same but for the order of the
+/// parameters `postconf -e` appended.  It edits a parameter the file has
+/// in place and appends the others at the end, one `name = value` line
+/// each, in the order of its hash table, which 3.7 randomizes from run to
+/// run (in the command, and in the setup steps each sandbox runs for
+/// itself).  So: after their longest common run of first lines, what is
+/// left of each is only such lines (a whole line, ` = `, a name no other
+/// line of that file assigns), and the same lines.  Everything else is
+/// compared as it is: every line above, blank and continuation lines, a
+/// missing final newline.  What this cannot tell apart: two such lines of
+/// the test's own at the end of a file, swapped.
+pub fn same_but_appended_order(a: &[u8], b: &[u8]) -> bool {
+    let la: Vec<&[u8]> = a.split_inclusive(|&c| c == b'\n').collect();
+    let lb: Vec<&[u8]> = b.split_inclusive(|&c| c == b'\n').collect();
+    let p = la.iter().zip(&lb).take_while(|(x, y)| x == y).count();
+    let appended = |lines: &[&[u8]], i: usize| {
+        let l = lines[i];
+        l.ends_with(b"\n")
+            && l.windows(3).any(|w| w == b" = ")
+            && assigned_name(l).is_some_and(|n| {
+                lines
+                    .iter()
+                    .enumerate()
+                    .all(|(j, e)| j == i || assigned_name(e) != Some(n))
+            })
+    };
+    if !(p..la.len()).all(|i| appended(&la, i)) || !(p..lb.len()).all(|i| appended(&lb, i)) {
+        return false;
+    }
+    let (mut ra, mut rb) = (la[p..].to_vec(), lb[p..].to_vec());
+    ra.sort_unstable();
+    rb.sort_unstable();
+    ra == rb
 }
 
 pub(super) fn show_norm(e: Option<&Option<Entry>>) -> String {

@@ -12,15 +12,16 @@
 //!     .env("NAME", "value")                // extra environment for the command only
 //!     .check("postfix -c /etc/postfix-a status")  // shell run AFTER the command, output compared
 //!     .run(&["-l"])                        // `/usr/sbin/postmulti -l`, reference and ours
-//!     .assert_same();                      // status, stdout, stderr (a pty), checks, files written
+//!     .assert_same();                      // status, stdout, stderr (a pty), checks, syslog, files
 //! ```
 //!
 //! * `run_shell("postmulti -l | head -1")` runs a bash script instead of argv.
 //! * `run_ours(..)` / `run_shell_ours(..)` run only ours, for behaviour the
 //!   reference lacks (`-j` before 3.11: ask `reference_at_least(3, 11)`);
 //!   assert on the returned [`Outcome`].
-//! * POSTMULTI_OURS=/path overrides our binary (POSTMULTI_OURS=/usr/sbin/postmulti
-//!   makes every differential test compare the reference with itself).
+//! * POSTMULTI_OURS=/path overrides our binary; Debian's own postmulti is
+//!   refused unless POSTMULTI_OURS_IS_REFERENCE=1 (then every differential
+//!   test compares the reference with itself).
 //! * POSTMULTI_KEEP=1 keeps the work directories (paths printed on stderr).
 //!
 //! Inside the sandbox: setup steps and `.file()` writes run in the order they

@@ -197,6 +197,7 @@ pub(super) fn run_in_sandbox(
         checks: std::fs::read(work.join("checks.log")).unwrap_or_default(),
         files,
         after,
+        before,
         setup_log: String::from_utf8_lossy(
             &std::fs::read(work.join("setup.log")).unwrap_or_default(),
         )

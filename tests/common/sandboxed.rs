@@ -2,8 +2,9 @@
 //! tests (completion, manpage, syslog_records, version, package,
 //! reproducible): run a bash script as root with overlays on the host's
 //! directories and get its output back.  Our binary is the harness's
-//! (`ours_binary`: POSTMULTI_OURS, else the crate's), exported to the
-//! script as $OURS.  These tests fail, never skip, when something they need
+//! (`ours_binary`: POSTMULTI_OURS, else the crate's; Debian's postmulti is
+//! refused unless POSTMULTI_OURS_IS_REFERENCE=1), exported to the script
+//! as $OURS.  These tests fail, never skip, when something they need
 //! is missing.
 
 use std::ffi::OsStr;

@@ -263,11 +263,72 @@ pub(super) fn ours_may_be_the_reference() -> bool {
     std::env::var_os(OURS_IS_REFERENCE).is_some_and(|v| v == "1")
 }
 
-/// Our binary: $POSTMULTI_OURS, else the crate's binary.
+/// Our binary: $POSTMULTI_OURS, else the crate's binary.  Refused (a
+/// panic) when it is one of Debian's postmulti binaries (see
+/// [`debian_postmulti`]), unless POSTMULTI_OURS_IS_REFERENCE=1: every
+/// harness (the scenarios, the sandboxed scripts' `OURS`, the .deb of
+/// systemd.rs) gets its binary here, so none compares Debian with itself
+/// by accident.
 pub fn ours_binary() -> PathBuf {
     let p = match std::env::var_os("POSTMULTI_OURS") {
         Some(p) if !p.is_empty() => PathBuf::from(p),
         _ => PathBuf::from(env!("CARGO_BIN_EXE_postmulti")),
     };
-    std::fs::canonicalize(&p).unwrap_or_else(|e| panic!("our binary {}: {e}", p.display()))
+    let p = std::fs::canonicalize(&p).unwrap_or_else(|e| panic!("our binary {}: {e}", p.display()));
+    // Checked once per path and test process (an md5sum of the binary).
+    static CHECKED: std::sync::Mutex<Vec<(PathBuf, Option<String>)>> =
+        std::sync::Mutex::new(Vec::new());
+    if !ours_may_be_the_reference() {
+        let which = {
+            let mut checked = CHECKED.lock().unwrap_or_else(|e| e.into_inner());
+            match checked.iter().find(|(q, _)| *q == p) {
+                Some((_, w)) => w.clone(),
+                None => {
+                    let w = debian_postmulti(&p);
+                    checked.push((p.clone(), w.clone()));
+                    w
+                }
+            }
+        };
+        if let Some(which) = which {
+            panic!(
+                "our binary {} is {which} (set {OURS_IS_REFERENCE}=1 to compare the reference with itself)",
+                p.display()
+            );
+        }
+    }
+    p
+}
+
+/// Whether BINARY is Debian's packaged postmulti, of the host or of the
+/// reference's release root: its md5sum is the one listed for
+/// usr/sbin/postmulti in that root's /var/lib/dpkg/info/postfix.md5sums.
+/// Some("Debian's postmulti (ROOT)") then, else None.
+pub fn debian_postmulti(binary: &Path) -> Option<String> {
+    let md5 = |f: &Path| -> String {
+        let out = std::process::Command::new("md5sum")
+            .arg("--")
+            .arg(f)
+            .output()
+            .unwrap_or_else(|e| panic!("md5sum {}: {e}", f.display()));
+        assert!(out.status.success(), "md5sum {} failed", f.display());
+        String::from_utf8_lossy(&out.stdout)[..32].to_string()
+    };
+    let sum = md5(binary);
+    let mut roots = vec![PathBuf::from("/")];
+    roots.extend(super::reference::reference_root());
+    for root in roots {
+        let list = root.join("var/lib/dpkg/info/postfix.md5sums");
+        let Ok(text) = std::fs::read_to_string(&list) else {
+            continue;
+        };
+        let listed = text.lines().any(|l| {
+            let mut w = l.split_whitespace();
+            w.next() == Some(sum.as_str()) && w.next() == Some("usr/sbin/postmulti")
+        });
+        if listed {
+            return Some(format!("Debian's postmulti ({})", list.display()));
+        }
+    }
+    None
 }
