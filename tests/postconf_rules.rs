@@ -1,10 +1,10 @@
 //! `postmulti -l` side by side on the rules of postconf that the native
-//! reader of secondary instances (src/native.rs) stands in for: how
+//! reader of secondary instances (src/native/) stands in for: how
 //! postconf splits and reads master.cf, which values it computes on the
 //! running host, and which values it refuses.  Each case is one that the
 //! native reader once answered quietly, where postconf (and so Debian's
 //! postmulti) warns or dies (issue 18, findings 8-14).  The rules
-//! themselves are written down in native.rs's module docs.
+//! themselves are written down in the module docs of src/native/.
 //!
 //! Every case starts from two secondaries whose postfix-a has a two-line
 //! master.cf, plus the lines of the case.
