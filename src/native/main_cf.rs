@@ -38,10 +38,14 @@
 //!     is older (dict_load_file_xt), with each release's own rules for
 //!     the passes (src/maincf.rs): left to postconf.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+
 use crate::expand::referenced_names;
 use crate::maincf::MainCf;
 
 use super::dbms::DATABASE_CLIENTS;
+use super::service::ServiceParams;
 
 /// Parameters postconf refuses to let a file set (it warns "read-only").
 const READ_ONLY: &[&[u8]] = &[
@@ -52,38 +56,34 @@ const READ_ONLY: &[&[u8]] = &[
     b"mail_release_date",
 ];
 
-/// Parameters whose values postconf checks when it starts, with the values
-/// that are known to pass everywhere; any other value goes to postconf.
-/// inet_interfaces, inet_protocols and mynetworks_style are checked only
-/// with mynetworks unset: see [`crate::interfaces`].  None of them is left
-/// to a master.cf `-o`.
-pub(super) const VALIDATED: &[&[u8]] = &[
-    b"compatibility_level",
-    b"inet_protocols",
-    b"mynetworks_style",
-    b"inet_interfaces",
-];
-
 /// Whether postconf would accept `name = value` without a word: not a
-/// read-only parameter, a checked value in a form known to pass, and no
-/// database client configuration to open.
+/// read-only parameter, and a checked value in a form known to pass.
+/// Braces and databases are the expansion's business (rule 15).
 pub(super) fn quiet_setting(name: &[u8], value: &[u8]) -> bool {
-    // Read-only; a list of parameter names postconf checks; "$$", which some
-    // values go through twice; braces postconf parses as a {...} group.
-    if READ_ONLY.contains(&name)
-        || (name == b"smtpd_restriction_classes" && !value.is_empty())
-        || value.windows(2).any(|w| w == b"$$")
-        || has_literal_braces(value)
-    {
+    // Read-only; "$$", which some values go through twice.
+    if READ_ONLY.contains(&name) || value.windows(2).any(|w| w == b"$$") {
         return false;
     }
-    let fine = match name {
+    match name {
         b"compatibility_level" => compat_level_is_valid(value),
         _ => true,
+    }
+}
+
+/// Whether a raw parameter's value (rule 15: postconf neither expands nor
+/// scans it) is also quiet when read as any other: no brace and no
+/// database client type, in the value or its expansion.  Such values are
+/// left to postconf rather than told apart.
+pub(super) fn raw_value_is_plain(value: &[u8], expanded: &[u8]) -> bool {
+    let has_client = |text: &[u8]| {
+        DATABASE_CLIENTS
+            .iter()
+            .any(|db| text.windows(db.len()).any(|w| w.eq_ignore_ascii_case(db)))
     };
-    fine && !DATABASE_CLIENTS
-        .iter()
-        .any(|db| value.windows(db.len()).any(|w| w.eq_ignore_ascii_case(db)))
+    !has_literal_braces(value)
+        && !has_client(value)
+        && !expanded.iter().any(|&b| b == b'{' || b == b'}')
+        && !has_client(expanded)
 }
 
 /// compat_level_from_string() accepts the value: `major[.minor[.patch]]`,
@@ -141,30 +141,36 @@ fn has_literal_braces(value: &[u8]) -> bool {
 /// How long a chain of references may be before it is left to postconf.
 const MAX_CHAIN: usize = 40;
 
-/// True when no value refers, through main.cf and built-in defaults, back to
-/// itself or down a chain long enough to reach Postfix's nesting limit:
-/// postconf expands every value and fails on those.
-pub(super) fn free_of_reference_cycles(cf: &MainCf) -> bool {
-    use std::collections::HashMap;
+/// The unexpanded value postconf finds for NAME: main.cf's, a service
+/// parameter's `$default` (rule 14), or the built-in default.
+fn raw_value<'a>(cf: &'a MainCf, services: &ServiceParams, name: &[u8]) -> Option<Cow<'a, [u8]>> {
+    if let Some(v) = cf.get(name) {
+        return Some(Cow::Borrowed(v));
+    }
+    if let Some(param) = services.get(name) {
+        return Some(Cow::Owned(format!("${param}").into_bytes()));
+    }
+    crate::defaults::builtin_default(name).map(|v| Cow::Owned(v.as_bytes().to_vec()))
+}
+
+/// True when no value refers, through main.cf, service parameters and
+/// built-in defaults, back to itself or down a chain long enough to reach
+/// Postfix's nesting limit: postconf expands every value and fails on those.
+pub(super) fn free_of_reference_cycles(cf: &MainCf, services: &ServiceParams) -> bool {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         Visiting,
         Done(usize),
     }
-    fn value_of<'a>(cf: &'a MainCf, name: &[u8]) -> Option<std::borrow::Cow<'a, [u8]>> {
-        cf.get(name).map(std::borrow::Cow::Borrowed).or_else(|| {
-            crate::defaults::builtin_default(name)
-                .map(|v| std::borrow::Cow::Owned(v.as_bytes().to_vec()))
-        })
+    /// Where the walk is: main.cf, the service parameters, the marks.
+    struct Walk<'a> {
+        cf: &'a MainCf,
+        services: &'a ServiceParams,
+        marks: HashMap<Vec<u8>, Mark>,
     }
     // Depth of the longest chain below `name`, or None on a cycle.
-    fn depth(
-        cf: &MainCf,
-        name: &[u8],
-        marks: &mut HashMap<Vec<u8>, Mark>,
-        stack: usize,
-    ) -> Option<usize> {
-        match marks.get(name) {
+    fn depth(walk: &mut Walk, name: &[u8], stack: usize) -> Option<usize> {
+        match walk.marks.get(name) {
             Some(Mark::Visiting) => return None,
             Some(Mark::Done(d)) => return Some(*d),
             None => {}
@@ -172,26 +178,31 @@ pub(super) fn free_of_reference_cycles(cf: &MainCf) -> bool {
         if stack > MAX_CHAIN {
             return None;
         }
-        let Some(value) = value_of(cf, name) else {
+        let Some(value) = raw_value(walk.cf, walk.services, name) else {
             return Some(0);
         };
-        marks.insert(name.to_vec(), Mark::Visiting);
+        walk.marks.insert(name.to_vec(), Mark::Visiting);
         let mut deepest = 0;
         for next in referenced_names(&value).ok()? {
-            deepest = deepest.max(depth(cf, &next, marks, stack + 1)? + 1);
+            deepest = deepest.max(depth(walk, &next, stack + 1)? + 1);
         }
-        marks.insert(name.to_vec(), Mark::Done(deepest));
+        walk.marks.insert(name.to_vec(), Mark::Done(deepest));
         (deepest <= MAX_CHAIN).then_some(deepest)
     }
-    let mut marks = HashMap::new();
+    let mut walk = Walk {
+        cf,
+        services,
+        marks: HashMap::new(),
+    };
     cf.params
         .keys()
-        .all(|name| depth(cf, name, &mut marks, 0).is_some())
+        .all(|name| depth(&mut walk, name, 0).is_some())
 }
 
-/// Whether expanding `value` can come to `target` through main.cf and the
-/// built-in defaults (a service's `-o name=...$name` refers to itself).
-pub(super) fn reaches(cf: &MainCf, value: &[u8], target: &[u8]) -> bool {
+/// Whether expanding `value` can come to `target` through main.cf, service
+/// parameters and the built-in defaults (a service's `-o name=...$name`
+/// refers to itself).
+pub(super) fn reaches(cf: &MainCf, services: &ServiceParams, value: &[u8], target: &[u8]) -> bool {
     let mut seen = std::collections::HashSet::new();
     let mut todo: Vec<Vec<u8>> = match referenced_names(value) {
         Ok(names) => names,
@@ -204,11 +215,7 @@ pub(super) fn reaches(cf: &MainCf, value: &[u8], target: &[u8]) -> bool {
         if !seen.insert(name.clone()) || seen.len() > 1000 {
             continue;
         }
-        let next = cf
-            .get(&name)
-            .map(|v| v.to_vec())
-            .or_else(|| crate::defaults::builtin_default(&name).map(|v| v.as_bytes().to_vec()));
-        if let Some(v) = next {
+        if let Some(v) = raw_value(cf, services, &name) {
             match referenced_names(&v) {
                 Ok(names) => todo.extend(names),
                 Err(_) => return true,

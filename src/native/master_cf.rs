@@ -41,69 +41,105 @@
 //!    earlier one) and each of them is checked against all of it, so
 //!    warnings repeat (register_user_parameters).  Mirrored:
 //!    `repeated_service_entries_share_one_namespace`.
-//! 7. Settings of names that are not built in and not validated by a
-//!    reference are "unused parameter"; service_name, process_name,
+//! 7. Settings of names that are not built in, not service parameters
+//!    (rule 14) and not used (rule 18) are "unused parameter": the
+//!    warnings are left to postconf.  service_name, process_name,
 //!    process_id, mail_version and mail_release_date are read-only
 //!    ("read-only parameter assignment").  Left to postconf.
+//! 20. The values postconf checks in main.cf (inet_interfaces,
+//!     inet_protocols, mynetworks_style, compatibility_level) are not
+//!     checked in an `-o`: postconf computes mynetworks from main.cf's
+//!     alone, in every name space (3.7, 3.10 and 3.11 alike).  Mirrored,
+//!     except that an `-o compatibility_level` must still have a form
+//!     main.cf could have: `checked_parameters_in_master_cf_are_not_checked`.
 //!
 
 use std::collections::HashMap;
 
 use crate::defaults::is_builtin;
 use crate::expand::referenced_names;
-use crate::hostname::HostNames;
-use crate::maincf::{read_file, MainCf};
+use crate::maincf::read_file;
 use crate::mastercf::{master_cf_path, parse_master, MasterEntry};
 
-use super::lookup::{expansion_is_quiet, PostconfView};
-use super::main_cf::{quiet_setting, reaches, VALIDATED};
+use super::dbms::{scan, Found};
+use super::lookup::{expanded, PostconfView};
+use super::main_cf::{quiet_setting, raw_value_is_plain, reaches};
+use super::service::{service_parameters, ServiceParams};
+use super::user::{scanned, Marked};
 
-/// True when DIR/master.cf is present and postconf would find nothing in it
-/// to warn about ([`parse_master`]), and nothing in its entries' `-o`
-/// settings ([`settings_are_quiet`]).  Command arguments (pipe's `argv=...
-/// ${recipient}`) are not checked by postconf, so they are not checked here
-/// either.
-pub(super) fn master_cf_is_quiet(
-    dir: &[u8],
-    cf: &MainCf,
-    hosts: &HostNames,
-    memo: &mut MasterMemo,
-) -> bool {
+/// What postconf makes of one master.cf text by itself: the entries that
+/// have `-o` settings, and the service parameters of its entries (rule 14).
+pub(super) struct MasterText {
+    pub checks: Vec<EntryCheck>,
+    pub services: ServiceParams,
+}
+
+/// DIR/master.cf as postconf reads it: None when it is missing or
+/// postconf would warn about its text ([`parse_master`]).
+pub(super) fn read_master<'m>(dir: &[u8], memo: &'m mut MasterMemo) -> Option<&'m MasterText> {
     let path = master_cf_path(dir);
-    let Ok(data) = read_file(&path) else {
-        return false;
+    let data = read_file(&path).ok()?;
+    memo.text(&path, data)
+}
+
+/// Whether postconf is quiet about the `-o` settings one entry sees
+/// (`view.local`): set to values postconf accepts,
+/// referring only to names that are set or known and not back to
+/// themselves, expanding quietly with well-formed braces and quiet
+/// database client files (rules 8, 15, 16).  What its scans mark (rule 18)
+/// goes to MARKED, the client files to FOUND; whether the names themselves
+/// are known is [`super::user::all_names_used`]'s question.  Command
+/// arguments (pipe's `argv=... ${recipient}`) are not checked by postconf,
+/// so they are not checked here either.
+pub(super) fn settings_are_quiet(
+    view: &PostconfView,
+    marked: &mut Marked,
+    found: &mut Found,
+) -> bool {
+    let cf = view.main_cf;
+    let services = view.services;
+    let local = view.local;
+    let defined = |n: &[u8]| {
+        local.iter().any(|(l, _)| *l == n)
+            || cf.get(n).is_some()
+            || is_builtin(n)
+            || services.contains_key(n)
     };
-    let Some(checks) = memo.checks(&path, data) else {
-        return false;
-    };
-    checks.iter().all(|entry| {
-        let read_only = entry.read_only.each_ref().map(|(n, v)| (*n, &v[..]));
-        let local: Settings = entry
-            .settings
-            .iter()
-            .map(|(n, v)| (&n[..], &v[..]))
-            .collect();
-        let view = PostconfView {
-            read_only: &read_only,
-            local: &local,
-            ..PostconfView::global(cf, dir, hosts)
-        };
-        settings_are_quiet(&view)
+    local.iter().all(|&(name, value)| {
+        let known = is_builtin(name) || services.contains_key(name);
+        quiet_setting(name, value)
+            && referenced_names(value).is_ok_and(|names| names.iter().all(|n| defined(n)))
+            && !reaches(cf, services, value, name)
+            && expanded(value, view).is_some_and(|text| {
+                if !scanned(name) {
+                    return raw_value_is_plain(value, &text);
+                }
+                let mut here = Found::default();
+                let quiet = scan(&text, true, &mut here);
+                found.files.append(&mut here.files);
+                if known {
+                    marked.names.extend(here.legacy_names);
+                }
+                quiet
+            })
+            && (!scanned(name) || marked.scan(value))
+            && (name != b"smtpd_restriction_classes" || marked.classes(value))
     })
 }
 
 /// One master.cf entry whose name space has `-o` settings, as postconf
 /// checks it: its read-only parameters and all of its name space's
 /// settings (owned, so that it outlives the text it was read from).
-struct EntryCheck {
-    read_only: [(&'static [u8], Vec<u8>); 2],
-    settings: Vec<(Vec<u8>, Vec<u8>)>,
+pub(super) struct EntryCheck {
+    pub read_only: [(&'static [u8], Vec<u8>); 2],
+    pub settings: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 /// What a master.cf text decides by itself: None when postconf would warn
-/// about the text, else the entries that need a look at main.cf.  Entries
-/// whose name space has no settings have nothing to check.
-fn entry_checks(path: &[u8], data: &[u8]) -> Option<Vec<EntryCheck>> {
+/// about the text, else the entries that need a look at main.cf (entries
+/// whose name space has no settings have nothing to check) and the
+/// service parameters.
+fn master_text(path: &[u8], data: &[u8]) -> Option<MasterText> {
     let entries = parse_master(path, data)?;
     let spaces = name_spaces(&entries);
     let owned = |pairs: &[(&[u8], &[u8])]| {
@@ -119,16 +155,19 @@ fn entry_checks(path: &[u8], data: &[u8]) -> Option<Vec<EntryCheck>> {
             settings: owned(local),
         })
     });
-    Some(checks.collect())
+    Some(MasterText {
+        checks: checks.collect(),
+        services: service_parameters(&entries),
+    })
 }
 
 /// The master.cf texts one reader has seen (a thread of [`super::read_ahead`]),
-/// each with its [`entry_checks`].  Instances made by `postmulti -e create`
+/// each with its [`master_text`].  Instances made by `postmulti -e create`
 /// start with the same master.cf and most keep it, so most instances need
 /// their master.cf compared, not parsed.
 #[derive(Default)]
 pub(super) struct MasterMemo {
-    seen: Vec<(Vec<u8>, Option<Vec<EntryCheck>>)>,
+    seen: Vec<(Vec<u8>, Option<MasterText>)>,
 }
 
 /// How many master.cf texts a [`MasterMemo`] keeps, and how many bytes of
@@ -137,8 +176,8 @@ const MEMO_TEXTS: usize = 8;
 const MEMO_BYTES: usize = 1 << 20;
 
 impl MasterMemo {
-    /// The entry checks of master.cf text DATA, read from PATH.
-    fn checks(&mut self, path: &[u8], data: Vec<u8>) -> Option<&[EntryCheck]> {
+    /// What postconf makes of master.cf text DATA, read from PATH.
+    fn text(&mut self, path: &[u8], data: Vec<u8>) -> Option<&MasterText> {
         let at = match self.seen.iter().position(|(text, _)| *text == data) {
             Some(at) => at,
             None => {
@@ -148,12 +187,18 @@ impl MasterMemo {
                 {
                     kept -= self.seen.remove(0).0.len();
                 }
-                let checks = entry_checks(path, &data);
-                self.seen.push((data, checks));
+                let text = master_text(path, &data);
+                self.seen.push((data, text));
                 self.seen.len() - 1
             }
         };
-        self.seen[at].1.as_deref()
+        self.seen[at].1.as_ref()
+    }
+
+    /// The entry checks of master.cf text DATA, read from PATH.
+    #[cfg(test)]
+    fn checks(&mut self, path: &[u8], data: Vec<u8>) -> Option<&[EntryCheck]> {
+        self.text(path, data).map(|t| &t.checks[..])
     }
 }
 
@@ -175,23 +220,6 @@ fn name_spaces(entries: &[MasterEntry]) -> HashMap<Vec<u8>, Settings<'_>> {
         }
     }
     spaces
-}
-
-/// Whether postconf is quiet about the `-o` settings in a master.cf entry's
-/// view: built-in parameters only, set to values postconf accepts (not a
-/// validated one), referring only to defined names and not back to
-/// themselves, and expanding quietly.
-fn settings_are_quiet(view: &PostconfView) -> bool {
-    let cf = view.main_cf;
-    let defined = |n: &[u8]| cf.get(n).is_some() || is_builtin(n);
-    view.local.iter().all(|&(name, value)| {
-        is_builtin(name)
-            && quiet_setting(name, value)
-            && !VALIDATED.contains(&name)
-            && referenced_names(value).is_ok_and(|names| names.iter().all(|n| defined(n)))
-            && !reaches(cf, value, name)
-            && expansion_is_quiet(value, view)
-    })
 }
 
 #[cfg(test)]

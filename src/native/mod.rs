@@ -7,13 +7,15 @@
 //! postconf is slow (a process per instance) and also prints warnings about
 //! things it sees anywhere in DIR/main.cf and DIR/master.cf.
 //!
-//! The reader answers only when all of this holds: every name in main.cf is
-//! a built-in parameter, assigned once; every `$name` anywhere is defined;
-//! every default the five values need is known (recorded, not computed on
-//! the running host: see [`crate::defaults`]); master.cf has well-formed
-//! entries whose `-o` settings are built-in parameters with defined values;
-//! and no value, once expanded as postconf expands it, holds a brace or a
-//! database client type.  postconf parses every expanded value for `{...}`
+//! The reader answers only when all of this holds: every name in main.cf
+//! and in master.cf's `-o` settings is in postconf's name space (built in,
+//! a service parameter of master.cf, or a user-defined parameter that is
+//! used), assigned once; every `$name` anywhere is defined; every default
+//! the five values need is known (recorded, not computed on the running
+//! host: see [`crate::defaults`]); master.cf has well-formed entries; and
+//! every value, once expanded as postconf expands it, has well-formed
+//! `{...}` words and names only database client files that postconf reads
+//! without a word.  postconf parses every expanded value for `{...}`
 //! groups and opens the configuration files of database clients, and the
 //! braces may come from a built-in default (`${milter_mail_macros}y`), from
 //! a branch taken (`${mail_name?{{x}y}}`), and a client type may be made by
@@ -23,7 +25,8 @@
 //! is read through that very postconf command, its stderr passed through as
 //! upstream does.
 //! `tests/exactness.rs` and `tests/fuzz.rs` compare the two.
-//!//! # Where each rule is
+//!
+//! # Where each rule is
 //!
 //! What Debian's postconf 3.7 (and 3.10, 3.11, where they differ) does
 //! with an instance directory, as far as it shows on stderr and in its
@@ -35,7 +38,11 @@
 //! - `master_cf.rs`: master.cf's entries and `-o` settings
 //!   (postconf_master.c);
 //! - `lookup.rs`: how a value is expanded (postconf_lookup.c);
-//! - `dbms.rs`: database client tables (postconf_dbms.c).
+//! - `dbms.rs`: database client tables and `{...}` groups
+//!   (postconf_dbms.c);
+//! - `service.rs`: per-service parameters (postconf_service.c);
+//! - `user.rs`: user-defined parameters and restriction classes
+//!   (postconf_user.c, postconf_unused.c).
 //!
 //! "Mirrored" rules are followed here exactly; for the others the reader
 //! hands the instance to postconf, which is always right.  Side-by-side
@@ -47,6 +54,8 @@ mod dbms;
 mod lookup;
 mod main_cf;
 mod master_cf;
+mod service;
+mod user;
 
 use crate::bytes::is_white_space;
 use crate::defaults::{default_of, is_builtin};
@@ -55,9 +64,11 @@ use crate::hostname::host_names;
 use crate::instance::REQUESTED;
 use crate::maincf::{just_changed, main_cf_path, read_file, InstanceResolver, MainCf};
 
-use lookup::{expansion_is_quiet, PostconfView};
-use main_cf::{free_of_reference_cycles, quiet_setting};
-use master_cf::{master_cf_is_quiet, MasterMemo};
+use dbms::{scan, ClientMemo, Found};
+use lookup::{expanded, PostconfView};
+use main_cf::{free_of_reference_cycles, quiet_setting, raw_value_is_plain};
+use master_cf::{read_master, settings_are_quiet, MasterMemo};
+use user::{all_names_used, scanned, LocalScope, Marked};
 
 /// The native reader's answers for many instances, computed on every CPU,
 /// each thread with its own memo of the master.cf texts it has read.  It has no side effects (no
@@ -65,7 +76,7 @@ use master_cf::{master_cf_is_quiet, MasterMemo};
 /// postconf still runs in order, one at a time.
 pub fn read_ahead(dirs: &[Vec<u8>]) -> Vec<Option<Vec<u8>>> {
     let read = |part: &[Vec<u8>]| {
-        let mut memo = MasterMemo::default();
+        let mut memo = Memo::default();
         part.iter()
             .map(|d| native_with(d, &mut memo))
             .collect::<Vec<_>>()
@@ -103,11 +114,19 @@ pub fn read_ahead(dirs: &[Vec<u8>]) -> Vec<Option<Vec<u8>>> {
 /// postconf's output for DIR, when it provably has no other answer and no
 /// warning to print; None hands the instance to postconf.
 pub fn native(dir: &[u8]) -> Option<Vec<u8>> {
-    native_with(dir, &mut MasterMemo::default())
+    native_with(dir, &mut Memo::default())
 }
 
-/// [`native`], with the master.cf texts seen so far by this reader.
-fn native_with(dir: &[u8], memo: &mut MasterMemo) -> Option<Vec<u8>> {
+/// What one reader (a thread of [`read_ahead`]) keeps from instance to
+/// instance: the master.cf texts and the database client files it has seen.
+#[derive(Default)]
+struct Memo {
+    master: MasterMemo,
+    clients: ClientMemo,
+}
+
+/// [`native`], with what this reader has seen so far.
+fn native_with(dir: &[u8], memo: &mut Memo) -> Option<Vec<u8>> {
     let main_path = main_cf_path(dir);
     let data = read_file(&main_path).ok()?;
     if data.contains(&0) || just_changed(&main_path) {
@@ -121,27 +140,80 @@ fn native_with(dir: &[u8], memo: &mut MasterMemo) -> Option<Vec<u8>> {
         &mut warnings,
     )
     .ok()?;
-    if !warnings.is_empty() || !cf.params.keys().all(|n| is_builtin(n)) {
+    if !warnings.is_empty() {
         return None;
     }
-    let defined = |n: &[u8]| cf.get(n).is_some() || is_builtin(n);
+    let Memo { master, clients } = memo;
+    let master = read_master(dir, master)?;
+    let services = &master.services;
+    let known = |n: &[u8]| is_builtin(n) || services.contains_key(n);
+    let defined = |n: &[u8]| cf.get(n).is_some() || known(n);
     for (name, value) in &cf.params {
         if !referenced_names(value).ok()?.iter().all(|n| defined(n)) || !quiet_setting(name, value)
         {
             return None;
         }
     }
-    if !free_of_reference_cycles(&cf) || !crate::interfaces::mynetworks_default_is_quiet(&cf) {
+    if !free_of_reference_cycles(&cf, services)
+        || !crate::interfaces::mynetworks_default_is_quiet(&cf)
+    {
         return None;
     }
     // postconf computes myhostname's default whenever main.cf leaves it
     // out, and dies when the kernel's host name will not do.
     let hosts = host_names(&cf)?;
-    let view = PostconfView::global(&cf, dir, &hosts);
-    if !cf.params.values().all(|v| expansion_is_quiet(v, &view)) {
+    let view = PostconfView::global(&cf, dir, &hosts, services);
+    let mut global = Marked::default();
+    let mut found = Found::default();
+    for (name, value) in &cf.params {
+        let text = expanded(value, &view)?;
+        if !scanned(name) {
+            if !raw_value_is_plain(value, &text) {
+                return None;
+            }
+            continue;
+        }
+        let mut here = Found::default();
+        if !scan(&text, true, &mut here) || !global.scan(value) {
+            return None;
+        }
+        found.files.append(&mut here.files);
+        if known(name) {
+            global.names.extend(here.legacy_names);
+        }
+        if name == b"smtpd_restriction_classes" && !global.classes(value) {
+            return None;
+        }
+    }
+    let mut locals = Vec::with_capacity(master.checks.len());
+    for entry in &master.checks {
+        let read_only = entry.read_only.each_ref().map(|(n, v)| (*n, &v[..]));
+        let settings: Vec<(&[u8], &[u8])> = entry
+            .settings
+            .iter()
+            .map(|(n, v)| (&n[..], &v[..]))
+            .collect();
+        let entry_view = PostconfView {
+            read_only: &read_only,
+            local: &settings,
+            ..PostconfView::global(&cf, dir, &hosts, services)
+        };
+        let mut marked = Marked::default();
+        if !settings_are_quiet(&entry_view, &mut marked, &mut found) {
+            return None;
+        }
+        locals.push(LocalScope { settings, marked });
+    }
+    if !all_names_used(&cf, &known, &global, &locals) {
         return None;
     }
-    if !master_cf_is_quiet(dir, &cf, &hosts, memo) {
+    found.files.sort();
+    found.files.dedup();
+    if !found
+        .files
+        .iter()
+        .all(|(db_type, path)| clients.quiet(db_type, path))
+    {
         return None;
     }
     let mut resolver = InstanceResolver {
@@ -155,6 +227,12 @@ fn native_with(dir: &[u8], memo: &mut MasterMemo) -> Option<Vec<u8>> {
             None => default_of(name.as_bytes())?.as_bytes().to_vec(),
         };
         let value = expand(&raw, &mut resolver).ok()?;
+        // The resolver knows main.cf and the built-in defaults; a value
+        // that reaches a service parameter (or differs in any other way
+        // from postconf's view) is left to postconf.
+        if expanded(&raw, &view).as_ref() != Some(&value) {
+            return None;
+        }
         let mut line = name.as_bytes().to_vec();
         line.extend_from_slice(b" = ");
         line.extend_from_slice(&value);
