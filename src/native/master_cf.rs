@@ -106,7 +106,9 @@ pub(super) fn settings_are_quiet(
             || services.contains_key(n)
     };
     local.iter().all(|&(name, value)| {
-        let known = is_builtin(name) || services.contains_key(name);
+        // Legacy database names count from built-in and service
+        // parameters' values only (rule 18).
+        let counts = is_builtin(name) || services.contains_key(name);
         quiet_setting(name, value)
             && referenced_names(value).is_ok_and(|names| names.iter().all(|n| defined(n)))
             && !reaches(cf, services, value, name)
@@ -117,7 +119,7 @@ pub(super) fn settings_are_quiet(
                 let mut here = Found::default();
                 let quiet = scan(&text, true, &mut here);
                 found.files.append(&mut here.files);
-                if known {
+                if counts {
                     marked.names.extend(here.legacy_names);
                 }
                 quiet

@@ -68,7 +68,7 @@ use dbms::{scan, ClientMemo, Found};
 use lookup::{expanded, PostconfView};
 use main_cf::{free_of_reference_cycles, quiet_setting, raw_value_is_plain};
 use master_cf::{read_master, settings_are_quiet, MasterMemo};
-use user::{all_names_used, scanned, LocalScope, Marked};
+use user::{all_names_used, legacy, scanned, LocalScope, Marked};
 
 /// The native reader's answers for many instances, computed on every CPU,
 /// each thread with its own memo of the master.cf texts it has read.  It has no side effects (no
@@ -146,8 +146,8 @@ fn native_with(dir: &[u8], memo: &mut Memo) -> Option<Vec<u8>> {
     let Memo { master, clients } = memo;
     let master = read_master(dir, master)?;
     let services = &master.services;
-    let known = |n: &[u8]| is_builtin(n) || services.contains_key(n);
-    let defined = |n: &[u8]| cf.get(n).is_some() || known(n);
+    let known = |n: &[u8]| is_builtin(n) || services.contains_key(n) || legacy(n);
+    let defined = |n: &[u8]| cf.get(n).is_some() || is_builtin(n) || services.contains_key(n);
     for (name, value) in &cf.params {
         if !referenced_names(value).ok()?.iter().all(|n| defined(n)) || !quiet_setting(name, value)
         {
@@ -178,7 +178,7 @@ fn native_with(dir: &[u8], memo: &mut Memo) -> Option<Vec<u8>> {
             return None;
         }
         found.files.append(&mut here.files);
-        if known(name) {
+        if is_builtin(name) || services.contains_key(name) {
             global.names.extend(here.legacy_names);
         }
         if name == b"smtpd_restriction_classes" && !global.classes(value) {

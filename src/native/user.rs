@@ -18,14 +18,24 @@
 //!     main.cf and used there, or used in its name space.  Mirrored, with
 //!     these rules left to postconf: a smtpd_restriction_classes value
 //!     with a `$` (postconf expands it in its own name space only), and the
-//!     rule 17 names of the value of a user-defined parameter (postconf
+//!     rule 17 names of the value of a user-defined or legacy parameter (postconf
 //!     does not scan those for databases):
 //!     `user_parameter_used_in_main_cf_is_quiet`,
 //!     `user_parameter_used_in_master_cf_is_quiet`,
 //!     `user_parameter_unused_warns`, `restriction_class_is_used`,
 //!     `restriction_class_of_main_cf_is_used_in_master_cf`.
+//!     The legacy parameters ([`LEGACY`], pcf_legacy_str_table) are known
+//!     like built-in ones, though `postconf -d` does not list them.
+//! 19. From 3.9 on, postconf warns about every name set in main.cf or an
+//!     `-o` that is in its list of deprecated parameters ("support for
+//!     parameter ... will be removed", or "has been removed" when unused):
+//!     the TLS switches of old (smtpd_use_tls, ...) from 3.9, and from 3.11
+//!     on also names such as fallback_relay and virtual_maps (set, and used
+//!     by a default).  Such a name is left to postconf ([`deprecated`]; the
+//!     lists were read off 3.10's and 3.11's postconf with every name of
+//!     their binaries set): `deprecated_parameter_warns`.
 //!     A used name's "undefined parameter" warning (a `$name` that nothing
-//!     sets) is rule 19, left to postconf as before: every `$name` must be
+//!     sets) is left to postconf as before: every `$name` must be
 //!     set in main.cf, in the entry's name space, or be built in or a
 //!     service parameter.
 
@@ -117,9 +127,97 @@ pub(super) struct LocalScope<'a> {
     pub marked: Marked,
 }
 
+/// The legacy parameters postconf knows without listing them
+/// (pcf_legacy_str_table): the same 13 on 3.7, 3.10 and 3.11 (every name a
+/// main.cf sets that draws no "unused parameter" warning, built-in ones
+/// aside, read off each release's postconf).
+const LEGACY: &[&str] = &[
+    "authorized_verp_clients",
+    "fallback_relay",
+    "lmtp_per_record_deadline",
+    "postscreen_blacklist_action",
+    "postscreen_dnsbl_ttl",
+    "postscreen_dnsbl_whitelist_threshold",
+    "postscreen_whitelist_interfaces",
+    "smtp_per_record_deadline",
+    "smtpd_client_connection_limit_exceptions",
+    "smtpd_per_record_deadline",
+    "tlsproxy_client_level",
+    "tlsproxy_client_policy",
+    "virtual_maps",
+];
+
+/// Whether NAME is a legacy parameter ([`LEGACY`]).
+pub(super) fn legacy(name: &[u8]) -> bool {
+    LEGACY.iter().any(|l| l.as_bytes() == name)
+}
+
+/// Deprecated parameters of 3.10 (and 3.9, whose list is taken to be
+/// the same), pcf_depr_param_info.
+const DEPRECATED_3_10: &[&str] = &[
+    "disable_dns_lookups",
+    "lmtp_enforce_tls",
+    "lmtp_tls_per_site",
+    "lmtp_use_tls",
+    "postscreen_enforce_tls",
+    "postscreen_use_tls",
+    "smtp_enforce_tls",
+    "smtp_tls_per_site",
+    "smtp_use_tls",
+    "smtpd_enforce_tls",
+    "smtpd_tls_dh1024_param_file",
+    "smtpd_tls_eecdh_grade",
+    "smtpd_use_tls",
+    "tlsproxy_client_enforce_tls",
+    "tlsproxy_client_per_site",
+    "tlsproxy_client_use_tls",
+    "tlsproxy_enforce_tls",
+    "tlsproxy_use_tls",
+];
+
+/// The parameters 3.11 added to [`DEPRECATED_3_10`].
+const DEPRECATED_3_11: &[&str] = &[
+    "authorized_verp_clients",
+    "fallback_relay",
+    "lmtp_cname_overrides_servername",
+    "lmtp_per_record_deadline",
+    "lmtp_tls_enforce_peername",
+    "postscreen_blacklist_action",
+    "postscreen_dnsbl_ttl",
+    "postscreen_dnsbl_whitelist_threshold",
+    "postscreen_whitelist_interfaces",
+    "smtp_cname_overrides_servername",
+    "smtp_per_record_deadline",
+    "smtp_tls_enforce_peername",
+    "smtpd_client_connection_limit_exceptions",
+    "smtpd_per_record_deadline",
+    "tlsproxy_client_level",
+    "tlsproxy_client_policy",
+    "virtual_maps",
+];
+
+/// Whether postconf of the installed release warns about NAME set in
+/// main.cf or an `-o` (rule 19): none before 3.9; 3.10's list on 3.10;
+/// both lists on 3.9 (not read off, so the longer) and from 3.11 on.
+pub(super) fn deprecated(name: &[u8]) -> bool {
+    let r = crate::defaults::release();
+    let listed = |list: &[&str]| list.iter().any(|d| d.as_bytes() == name);
+    if !r.at_least(3, 9) {
+        return false;
+    }
+    listed(DEPRECATED_3_10)
+        || (r
+            != (crate::defaults::Release {
+                major: 3,
+                minor: 10,
+            })
+            && listed(DEPRECATED_3_11))
+}
+
 /// Whether every main.cf name and every `-o` name is known to postconf
-/// (rule 18): otherwise it warns "unused parameter".  KNOWN tells built-in
-/// and service parameters; GLOBAL is what main.cf's scans marked.
+/// (rule 18) and not deprecated (rule 19): otherwise it warns.  KNOWN
+/// tells built-in, service and legacy parameters; GLOBAL is what main.cf's
+/// scans marked.
 pub(super) fn all_names_used(
     cf: &MainCf,
     known: &dyn Fn(&[u8]) -> bool,
@@ -141,15 +239,16 @@ pub(super) fn all_names_used(
     let main_ok = cf
         .params
         .keys()
-        .all(|name| known(name) || used_in_main(name));
+        .all(|name| (known(name) || used_in_main(name)) && !deprecated(name));
     main_ok
         && locals.iter().all(|scope| {
             scope.settings.iter().all(|&(name, _)| {
-                known(name)
-                    || (cf.get(name).is_some() && used_in_main(name))
-                    || scope.marked.names.contains(name)
-                    || global.names.contains(name)
-                    || in_defaults(name)
+                !deprecated(name)
+                    && (known(name)
+                        || (cf.get(name).is_some() && used_in_main(name))
+                        || scope.marked.names.contains(name)
+                        || global.names.contains(name)
+                        || in_defaults(name))
             })
         })
 }
