@@ -513,6 +513,15 @@ fn restriction_class_is_used() {
     ));
 }
 
+/// A class that nothing sets is an undefined parameter.
+#[test]
+fn restriction_class_without_a_value_warns() {
+    warns(
+        with_lines(b"", "smtpd_restriction_classes = nosuchclass\n"),
+        "/usr/sbin/postconf: warning: /etc/postfix-a/main.cf: undefined parameter: nosuchclass\n",
+    );
+}
+
 /// ... in every master.cf entry too, and an `-o` list of classes makes
 /// the entry's settings used.
 #[test]

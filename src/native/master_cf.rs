@@ -125,7 +125,7 @@ pub(super) fn settings_are_quiet(
                 quiet
             })
             && (!scanned(name) || marked.scan(value))
-            && (name != b"smtpd_restriction_classes" || marked.classes(value))
+            && (name != b"smtpd_restriction_classes" || marked.classes(value, &defined))
     })
 }
 

@@ -181,7 +181,7 @@ fn native_with(dir: &[u8], memo: &mut Memo) -> Option<Vec<u8>> {
         if is_builtin(name) || services.contains_key(name) {
             global.names.extend(here.legacy_names);
         }
-        if name == b"smtpd_restriction_classes" && !global.classes(value) {
+        if name == b"smtpd_restriction_classes" && !global.classes(value, &defined) {
             return None;
         }
     }

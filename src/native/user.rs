@@ -17,7 +17,8 @@
 //!     `-o` name is known when it is built in, a service parameter, set in
 //!     main.cf and used there, or used in its name space.  Mirrored, with
 //!     these rules left to postconf: a smtpd_restriction_classes value
-//!     with a `$` (postconf expands it in its own name space only), and the
+//!     with a `$` (postconf expands it in its own name space only), a class
+//!     that nothing sets ("undefined parameter", as for a `$name`), and the
 //!     rule 17 names of the value of a user-defined or legacy parameter (postconf
 //!     does not scan those for databases):
 //!     `user_parameter_used_in_main_cf_is_quiet`,
@@ -68,14 +69,19 @@ impl Marked {
     }
 
     /// Marks the names of a smtpd_restriction_classes value; false when it
-    /// holds a `$` (left to postconf).
-    pub(super) fn classes(&mut self, value: &[u8]) -> bool {
+    /// holds a `$` (left to postconf) or a name that DEFINED denies
+    /// ("undefined parameter").
+    pub(super) fn classes(&mut self, value: &[u8], defined: &dyn Fn(&[u8]) -> bool) -> bool {
         if value.contains(&b'$') {
             return false;
         }
         let words = value.split(|&b| matches!(b, b',' | b' ' | b'\t' | b'\r' | b'\n'));
-        self.names
-            .extend(words.filter(|w| !w.is_empty()).map(<[u8]>::to_vec));
+        for word in words.filter(|w| !w.is_empty()) {
+            if !defined(word) {
+                return false;
+            }
+            self.names.insert(word.to_vec());
+        }
         true
     }
 }
