@@ -16,9 +16,11 @@
 //!     postconf -xc DIR queue_directory data_directory multi_instance_name \
 //!         multi_instance_group multi_instance_enable
 //!
-//! and asks `postmulti::native::native(DIR)`.  Whenever native() answers,
-//! postconf must have printed exactly that on stdout, nothing on stderr, and
-//! exited 0; otherwise postmulti would behave differently from upstream.
+//! and asks `postmulti::native::native_answer(DIR)`.  Whenever it answers,
+//! postconf must have printed exactly its stdout, on stderr exactly its
+//! warnings (none, or those the reader mirrors: a value set twice, an
+//! unused parameter), and exited 0; otherwise postmulti would behave
+//! differently from upstream.
 //! (When native() declines, postmulti runs that very postconf command, so
 //! there is nothing to compare.)  A good share of the corpus must be answered
 //! natively, or the test would prove nothing.
@@ -1295,7 +1297,8 @@ fn materialize(base: &Path, n: usize, case: &Case) -> Vec<u8> {
 }
 
 struct Verdict {
-    native: Option<Vec<u8>>,
+    /// native_answer(): stdout and the warnings it prints itself.
+    native: Option<postmulti::native::Answer>,
     postconf: Outcome,
 }
 
@@ -1312,7 +1315,7 @@ fn check_all(dirs: &[Vec<u8>]) -> Vec<Verdict> {
                 s.spawn(move || {
                     part.iter()
                         .map(|d| Verdict {
-                            native: postmulti::native::native(d),
+                            native: postmulti::native::native_answer(d),
                             postconf: postconf(d),
                         })
                         .collect::<Vec<_>>()
@@ -1326,16 +1329,28 @@ fn check_all(dirs: &[Vec<u8>]) -> Vec<Verdict> {
     })
 }
 
+/// The warnings of an answer as postmulti prints them for postconf.
+fn warnings_of(answer: &postmulti::native::Answer) -> Vec<u8> {
+    let mut text = Vec::new();
+    for w in &answer.warnings {
+        text.extend_from_slice(POSTCONF.as_bytes());
+        text.extend_from_slice(b": warning: ");
+        text.extend_from_slice(w);
+        text.push(b'\n');
+    }
+    text
+}
+
 /// Why native()'s answer is wrong, if it is.
 fn mismatch(v: &Verdict) -> Option<String> {
     let native = v.native.as_ref()?;
     let p = &v.postconf;
     let mut why = Vec::new();
-    if p.stdout != *native {
+    if p.stdout != native.stdout {
         why.push("stdout differs");
     }
-    if !p.stderr.is_empty() {
-        why.push("postconf wrote on stderr");
+    if p.stderr != warnings_of(native) {
+        why.push("stderr differs from the warnings native_answer() prints");
     }
     if p.status != Some(0) {
         why.push("postconf failed");
@@ -1369,7 +1384,11 @@ fn describe(case: &Case, dir: &[u8], v: &Verdict, why: &str) -> String {
     let _ = writeln!(
         s,
         "  native():\n    {}",
-        shown(v.native.as_deref().unwrap_or(b"(None)"))
+        v.native.as_ref().map_or("(None)".to_string(), |a| format!(
+            "{}\n    warnings: {}",
+            shown(&a.stdout),
+            shown(&warnings_of(a))
+        ))
     );
     let _ = writeln!(
         s,
@@ -1444,11 +1463,11 @@ fn native_reader_equals_postconf_on_a_generated_corpus() {
     // postmulti reads many instances through read_ahead(), whose threads
     // keep the master.cf texts they have seen (the corpus repeats some and
     // varies others): the same answers as native() one at a time.
-    let ahead = postmulti::native::read_ahead(&dirs);
+    let ahead = postmulti::native::read_ahead_answers(&dirs);
     for ((dir, v), a) in dirs.iter().zip(&verdicts).zip(&ahead) {
         assert!(
             *a == v.native,
-            "read_ahead() and native() differ on {}",
+            "read_ahead_answers() and native_answer() differ on {}",
             shown(dir)
         );
     }
@@ -1546,7 +1565,7 @@ fn one_directory() {
     let dir = std::env::var_os("EXACTNESS_DIR").expect("set EXACTNESS_DIR=/some/instance/dir");
     let dir = dir.as_bytes().to_vec();
     let v = Verdict {
-        native: postmulti::native::native(&dir),
+        native: postmulti::native::native_answer(&dir),
         postconf: postconf(&dir),
     };
     let case = Case {

@@ -712,3 +712,67 @@ fn deprecated_parameter_warns() {
         true,
     );
 }
+
+/// postconf warns (`warnings`, exactly) about postfix-a, and ours prints the
+/// same without running postconf for it (rule 22).
+#[track_caller]
+fn warns_natively(sc: Scenario, warnings: &str) {
+    warns(sc.clone(), warnings);
+    let out = sc.setup(COUNTING_POSTCONF).run_shell_ours(LIST_AND_COUNT);
+    out.assert_status(0);
+    out.assert_stdout(format!("{P}{A}{B}exit 0\n"));
+}
+
+/// One unused name in main.cf and one in a master.cf entry (GrapheneOS's
+/// configuration on 3.7): main.cf's first, then master.cf's.
+#[test]
+fn unused_parameter_warnings_are_postconfs() {
+    warns_natively(
+        with_lines(
+            b"sub inet n - y - - smtpd -o zz_hide_session=yes\n",
+            "zz_prefix_length = 64\n",
+        ),
+        "/usr/sbin/postconf: warning: /etc/postfix-a/main.cf: unused parameter: zz_prefix_length=64\n\
+         /usr/sbin/postconf: warning: /etc/postfix-a/master.cf: unused parameter: zz_hide_session=yes\n",
+    );
+    // Two entries of one name space: the warning once per entry.
+    warns_natively(
+        with_master_cf(b"relay unix - - y - - smtp -o zz_one=1\nrelay unix - - y - - smtp\n"),
+        &"/usr/sbin/postconf: warning: /etc/postfix-a/master.cf: unused parameter: zz_one=1\n"
+            .repeat(2),
+    );
+    // Two in main.cf: in postconf's hash order (from 3.10 on it varies from
+    // run to run), so postconf prints them; compared as a multiset.
+    with_lines(b"", "zz_a = 1\nzz_b = 2\n")
+        .normalize(sort_lines)
+        .run(&["-l"])
+        .assert_same()
+        .assert_status(0)
+        .assert_stderr_line(
+            "/usr/sbin/postconf: warning: /etc/postfix-a/main.cf: unused parameter: zz_a=1",
+        )
+        .assert_stderr_line(
+            "/usr/sbin/postconf: warning: /etc/postfix-a/main.cf: unused parameter: zz_b=2",
+        );
+}
+
+/// A value set twice, with another value (Debian unstable's main.cf.dist
+/// sets inet_protocols at lines 97 and 703).
+#[test]
+fn repeated_parameter_warning_is_postconfs() {
+    let lines = "smtpd_helo_required = no\nsmtpd_helo_required = yes\n";
+    let sc = with_lines(b"", lines);
+    let out = sc.clone().run(&["-l"]);
+    let warning = out.reference.stderr.clone();
+    let text = String::from_utf8_lossy(&warning).into_owned();
+    out.assert_same()
+        .assert_status(0)
+        .assert_stdout(format!("{P}{A}{B}"));
+    assert!(
+        text.starts_with("/usr/sbin/postconf: warning: /etc/postfix-a/main.cf, line ")
+            && text.ends_with(": overriding earlier entry: smtpd_helo_required=no\n")
+            && text.lines().count() == 1,
+        "the reference's warning: {text:?}"
+    );
+    warns_natively(sc, &text);
+}

@@ -43,7 +43,7 @@
 //!    `repeated_service_entries_share_one_namespace`.
 //! 7. Settings of names that are not built in, not service parameters
 //!    (rule 14) and not used (rule 18) are "unused parameter": the
-//!    warnings are left to postconf.  service_name, process_name,
+//!    warnings are mirrored as rule 22 says.  service_name, process_name,
 //!    process_id, mail_version and mail_release_date are read-only
 //!    ("read-only parameter assignment").  Left to postconf.
 //! 20. The values postconf checks in main.cf (inet_interfaces,

@@ -1,7 +1,8 @@
 //! The native reader of a secondary instance's main.cf and master.cf: it
 //! answers as `postconf -xc DIR` (the parameters of
 //! [`crate::instance::REQUESTED`]) would print, but only when it can show
-//! that postconf would print exactly that answer and nothing on stderr;
+//! that postconf would print exactly that answer, and on stderr nothing
+//! or the warnings it mirrors (rule 22);
 //! otherwise None, and [`crate::secondary`] runs postconf itself.
 //!
 //! postconf is slow (a process per instance) and also prints warnings about
@@ -44,6 +45,20 @@
 //! - `user.rs`: user-defined parameters and restriction classes
 //!   (postconf_user.c, postconf_unused.c).
 //!
+//! 22. The warnings of rules 18 ("unused parameter") and of main.cf's
+//!     reading ("overriding earlier entry", a value set twice: Debian
+//!     unstable's main.cf.dist sets inet_protocols twice) are printed by the
+//!     native reader itself ([`Answer`]; [`crate::secondary`] names them
+//!     after `$command_directory/postconf`, as postconf names itself), in
+//!     postconf's order: the repeated values as main.cf is read, after the
+//!     answer main.cf's unused names, then master.cf's, entry by entry.
+//!     Where postconf's order comes from its hash tables (two unused names
+//!     in main.cf, or in one master.cf entry) the instance is left to
+//!     postconf, as it is when DIR ends with `/` or `/.`, or a warning
+//!     holds a byte that is not printable ASCII (postconf prints `?`):
+//!     `unused_parameter_warnings_are_postconfs`,
+//!     `repeated_parameter_warning_is_postconfs`.
+//!
 //! "Mirrored" rules are followed here exactly; for the others the reader
 //! hands the instance to postconf, which is always right.  Side-by-side
 //! tests with Debian's postmulti are in tests/postconf_rules.rs (named in
@@ -68,13 +83,13 @@ use dbms::{scan, ClientMemo, Found};
 use lookup::{expanded, PostconfView};
 use main_cf::{free_of_reference_cycles, quiet_setting, raw_value_is_plain};
 use master_cf::{read_master, settings_are_quiet, MasterMemo};
-use user::{all_names_used, legacy, scanned, LocalScope, Marked};
+use user::{legacy, scanned, unused_names, LocalScope, Marked};
 
 /// The native reader's answers for many instances, computed on every CPU,
 /// each thread with its own memo of the master.cf texts it has read.  It has no side effects (no
 /// output, no writes), so reading ahead changes nothing that can be seen;
 /// postconf still runs in order, one at a time.
-pub fn read_ahead(dirs: &[Vec<u8>]) -> Vec<Option<Vec<u8>>> {
+pub fn read_ahead_answers(dirs: &[Vec<u8>]) -> Vec<Option<Answer>> {
     let read = |part: &[Vec<u8>]| {
         let mut memo = Memo::default();
         part.iter()
@@ -93,7 +108,7 @@ pub fn read_ahead(dirs: &[Vec<u8>]) -> Vec<Option<Vec<u8>>> {
         return read(dirs);
     }
     let chunk = dirs.len().div_ceil(workers);
-    let parallel: Option<Vec<Option<Vec<u8>>>> = std::thread::scope(|scope| {
+    let parallel: Option<Vec<Option<Answer>>> = std::thread::scope(|scope| {
         let mut handles = Vec::new();
         for part in dirs.chunks(chunk) {
             // A thread that cannot be created means: read them here instead.
@@ -111,11 +126,44 @@ pub fn read_ahead(dirs: &[Vec<u8>]) -> Vec<Option<Vec<u8>>> {
     parallel.unwrap_or_else(|| read(dirs))
 }
 
+/// [`read_ahead_answers`], the answers without warnings only.
+pub fn read_ahead(dirs: &[Vec<u8>]) -> Vec<Option<Vec<u8>>> {
+    read_ahead_answers(dirs)
+        .into_iter()
+        .map(|a| a.and_then(Answer::quiet))
+        .collect()
+}
+
+/// What postconf prints for DIR: its stdout, and the warnings it prints on
+/// stderr, in its order, each without postconf's `NAME: warning: ` (the
+/// caller knows how postconf was named).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub stdout: Vec<u8>,
+    pub warnings: Vec<Vec<u8>>,
+}
+
+impl Answer {
+    /// The stdout of an answer without warnings.
+    fn quiet(self) -> Option<Vec<u8>> {
+        self.warnings.is_empty().then_some(self.stdout)
+    }
+}
+
 /// postconf's output for DIR, when it provably has no other answer and no
 /// warning to print; None hands the instance to postconf.
 pub fn native(dir: &[u8]) -> Option<Vec<u8>> {
+    native_answer(dir).and_then(Answer::quiet)
+}
+
+/// postconf's output and warnings for DIR, when it provably has no other
+/// answer; None hands the instance to postconf.
+pub fn native_answer(dir: &[u8]) -> Option<Answer> {
     native_with(dir, &mut Memo::default())
 }
+
+/// The words of dict_update's warning about a value set twice.
+const OVERRIDING: &[u8] = b": overriding earlier entry: ";
 
 /// What one reader (a thread of [`read_ahead`]) keeps from instance to
 /// instance: the master.cf texts and the database client files it has seen.
@@ -126,7 +174,7 @@ struct Memo {
 }
 
 /// [`native`], with what this reader has seen so far.
-fn native_with(dir: &[u8], memo: &mut Memo) -> Option<Vec<u8>> {
+fn native_with(dir: &[u8], memo: &mut Memo) -> Option<Answer> {
     let main_path = main_cf_path(dir);
     let data = read_file(&main_path).ok()?;
     if data.contains(&0) || just_changed(&main_path) {
@@ -140,7 +188,12 @@ fn native_with(dir: &[u8], memo: &mut Memo) -> Option<Vec<u8>> {
         &mut warnings,
     )
     .ok()?;
-    if !warnings.is_empty() {
+    // A value set twice (dict_update: "overriding earlier entry") is the
+    // one warning of main.cf's reading that is mirrored (rule 22).
+    if !warnings
+        .iter()
+        .all(|w| w.windows(OVERRIDING.len()).any(|x| x == OVERRIDING))
+    {
         return None;
     }
     let Memo { master, clients } = memo;
@@ -204,7 +257,9 @@ fn native_with(dir: &[u8], memo: &mut Memo) -> Option<Vec<u8>> {
         }
         locals.push(LocalScope { settings, marked });
     }
-    if !all_names_used(&cf, &known, &global, &locals) {
+    let unused = unused_names(&cf, &known, &global, &locals)?;
+    if !unused.is_empty() && (dir.ends_with(b"/") || dir.ends_with(b"/.")) {
+        // postconf names the files after DIR as given: left to it.
         return None;
     }
     found.files.sort();
@@ -239,7 +294,29 @@ fn native_with(dir: &[u8], memo: &mut Memo) -> Option<Vec<u8>> {
         out.extend_from_slice(&normalize_white_space(&line));
         out.push(b'\n');
     }
-    Some(out)
+    for (file, name, value) in unused {
+        let mut w = dir.to_vec();
+        w.push(b'/');
+        w.extend_from_slice(file);
+        w.extend_from_slice(b": unused parameter: ");
+        w.extend_from_slice(&name);
+        w.push(b'=');
+        w.extend_from_slice(&value);
+        warnings.push(w);
+    }
+    // postconf's messages print other bytes than ASCII's printable ones
+    // as `?` (and perhaps UTF-8 as such): such warnings are left to it.
+    if warnings
+        .iter()
+        .flatten()
+        .any(|&b| !(b' '..=b'~').contains(&b))
+    {
+        return None;
+    }
+    Some(Answer {
+        stdout: out,
+        warnings,
+    })
 }
 
 /// Words joined by single spaces, as pcf_print_line() prints a line.

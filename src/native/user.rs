@@ -220,16 +220,21 @@ pub(super) fn deprecated(name: &[u8]) -> bool {
             && listed(DEPRECATED_3_11))
 }
 
-/// Whether every main.cf name and every `-o` name is known to postconf
-/// (rule 18) and not deprecated (rule 19): otherwise it warns.  KNOWN
-/// tells built-in, service and legacy parameters; GLOBAL is what main.cf's
-/// scans marked.
-pub(super) fn all_names_used(
+/// An unused name postconf warns about: its file, name and value.
+pub(super) type Unused = (&'static [u8], Vec<u8>, Vec<u8>);
+
+/// The unused names postconf warns about (rule 18), as (file, name,
+/// value) in the order it prints them: main.cf's, then each master.cf
+/// entry's.  None when it would warn otherwise (a deprecated name, rule
+/// 19) or in an order its hash tables make (two unused names in main.cf,
+/// or in one entry).  KNOWN tells built-in, service and legacy parameters;
+/// GLOBAL is what main.cf's scans marked.
+pub(super) fn unused_names(
     cf: &MainCf,
     known: &dyn Fn(&[u8]) -> bool,
     global: &Marked,
     locals: &[LocalScope],
-) -> bool {
+) -> Option<Vec<Unused>> {
     let in_defaults = |name: &[u8]| {
         default_references()
             .get(name)
@@ -242,19 +247,39 @@ pub(super) fn all_names_used(
                 scope.marked.names.contains(name) && !scope.settings.iter().any(|(n, _)| *n == name)
             })
     };
-    let main_ok = cf
-        .params
-        .keys()
-        .all(|name| (known(name) || used_in_main(name)) && !deprecated(name));
-    main_ok
-        && locals.iter().all(|scope| {
-            scope.settings.iter().all(|&(name, _)| {
-                !deprecated(name)
-                    && (known(name)
-                        || (cf.get(name).is_some() && used_in_main(name))
-                        || scope.marked.names.contains(name)
-                        || global.names.contains(name)
-                        || in_defaults(name))
-            })
-        })
+    let mut unused = Vec::new();
+    let mut main_unused = 0;
+    for (name, value) in &cf.params {
+        if deprecated(name) {
+            return None;
+        }
+        if !known(name) && !used_in_main(name) {
+            main_unused += 1;
+            unused.push((&b"main.cf"[..], name.clone(), value.clone()));
+        }
+    }
+    if main_unused > 1 {
+        return None;
+    }
+    for scope in locals {
+        let mut here = 0;
+        for &(name, value) in &scope.settings {
+            if deprecated(name) {
+                return None;
+            }
+            let used = known(name)
+                || (cf.get(name).is_some() && used_in_main(name))
+                || scope.marked.names.contains(name)
+                || global.names.contains(name)
+                || in_defaults(name);
+            if !used {
+                here += 1;
+                unused.push((&b"master.cf"[..], name.to_vec(), value.to_vec()));
+            }
+        }
+        if here > 1 {
+            return None;
+        }
+    }
+    Some(unused)
 }
