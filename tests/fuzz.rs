@@ -34,7 +34,9 @@
 //! service/type entries, `-o` values with conditionals on the values
 //! postconf computes: myhostname, mydomain, mynetworks, process_id,
 //! process_name, service_name), compatibility levels on both sides of
-//! their limits, and a host name (some that postconf refuses), set in a
+//! their limits, postconf's name space (`NAME_SPACE`: service, user,
+//! legacy and deprecated parameters, restriction classes, braces, database
+//! client files valid, unknown, repeated or missing), and a host name (some that postconf refuses), set in a
 //! uts namespace of the fuzz thread's own that the native reader and the
 //! postconf it is compared with both see.  It needs Debian's postfix
 //! (`/usr/sbin/postconf` and its master.cf) and root: without them the
@@ -768,6 +770,10 @@ fn scratch_dir() -> std::path::PathBuf {
                 .expect("/usr/share/postfix/master.cf.dist (Debian's postfix) is needed");
             std::fs::write(d.join("master.cf"), master).unwrap();
             backdate(&d.join("master.cf"));
+            for (name, content) in CLIENT_FILES {
+                std::fs::write(d.join(name), content).unwrap();
+                backdate(&d.join(name));
+            }
             d
         };
     }
@@ -804,18 +810,44 @@ fn check_secondary(case: &Secondary) -> Option<Finding> {
     let dir = scratch_dir();
     let mut master = std::fs::read(STOCK_MASTER_CF).unwrap();
     master.extend_from_slice(&case.master);
-    for (name, data) in [("main.cf", &case.main[..]), ("master.cf", &master[..])] {
+    // `@D@` stands for the directory, where the client files of
+    // [`NAME_SPACE`] are.
+    let at_dir = |text: &[u8]| {
+        let d = dir.as_os_str().as_bytes();
+        let mut out = Vec::new();
+        let mut rest = text;
+        while let Some(at) = rest.windows(3).position(|w| w == b"@D@") {
+            out.extend_from_slice(&rest[..at]);
+            out.extend_from_slice(d);
+            rest = &rest[at + 3..];
+        }
+        out.extend_from_slice(rest);
+        out
+    };
+    for (name, data) in [
+        ("main.cf", at_dir(&case.main)),
+        ("master.cf", at_dir(&master)),
+    ] {
         std::fs::write(dir.join(name), data).unwrap();
         backdate(&dir.join(name));
     }
     use_host_name(&case.host);
     let d = dir.as_os_str().as_bytes();
-    let native = native::native(d);
-    if native != native::native(d) {
+    let answer = native::native_answer(d);
+    if answer != native::native_answer(d) {
         return finding("secondary: native reader not deterministic", "");
     }
     // Declining is always right: postmulti then runs postconf itself.
-    let native = native?;
+    let answer = answer?;
+    let native = answer.stdout.clone();
+    // The warnings the reader prints itself, as postmulti prints them.
+    let mut warnings = Vec::new();
+    for w in &answer.warnings {
+        warnings.extend_from_slice(POSTCONF.as_bytes());
+        warnings.extend_from_slice(b": warning: ");
+        warnings.extend_from_slice(w);
+        warnings.push(b'\n');
+    }
     compared();
     let out = std::process::Command::new(POSTCONF)
         .arg("-xc")
@@ -826,14 +858,15 @@ fn check_secondary(case: &Secondary) -> Option<Finding> {
         .stdin(std::process::Stdio::null())
         .output()
         .expect("run postconf");
-    if out.status.success() && out.stderr.is_empty() && out.stdout == native {
+    if out.status.success() && out.stderr == warnings && out.stdout == native {
         return None;
     }
     // postconf names the directory it was given; the case is shown with DIR.
     let scrub = |b: &[u8]| String::from_utf8_lossy(b).replace(dir.to_str().unwrap(), "DIR");
     let detail = format!(
-        "native:\n{}postconf (exit {:?}):\n{}{}",
+        "native:\n{}{}postconf (exit {:?}):\n{}{}",
         scrub(&native),
+        scrub(&warnings),
         out.status.code(),
         scrub(&out.stdout),
         scrub(&out.stderr)
@@ -1183,6 +1216,9 @@ fn gen_secondary(rng: &mut Rng) -> Secondary {
             master.extend(gen_master_entry(rng));
         }
     }
+    if rng.one_in(6) {
+        master.extend_from_slice(rng.bytes(NAME_SPACE_MASTER));
+    }
     Secondary {
         main: gen_secondary_main(rng),
         master,
@@ -1193,6 +1229,75 @@ fn gen_secondary(rng: &mut Rng) -> Secondary {
         },
     }
 }
+
+/// main.cf lines of postconf's name space (issue 25); `@D@` is the
+/// instance's directory, which holds [`CLIENT_FILES`].
+const NAME_SPACE: &[&[u8]] = &[
+    b"relay_destination_concurrency_limit = 2\n",
+    b"sub_destination_recipient_limit = 1\n",
+    b"relay_transport_rate_delay = 1s\nhtml_directory = /x/$relay_transport_rate_delay\n",
+    b"u1 = permit\nsmtpd_client_restrictions = $u1\n",
+    b"u1 = permit\n",
+    b"u1 = permit\nu2 = reject\n",
+    b"u1 = 1\nhtml_directory = ${myhostname:$u1}\n",
+    b"smtpd_restriction_classes = rc1, rc2\nrc1 = permit\nrc2 = reject\n",
+    b"smtpd_restriction_classes = rc1\n",
+    b"smtpd_restriction_classes = rc1\nrc1 = permit\n",
+    b"milter_mail_macros = i {mail_addr} {client_addr}\n",
+    b"virtual_alias_maps = inline:{ {a@x = b@x}, {c@x=d@x} }\n",
+    b"virtual_alias_maps = pcre:{{/x/ mysql:@D@/valid-mysql.cf}}\n",
+    b"virtual_alias_maps = proxy:mysql:@D@/valid-mysql.cf, sqlite:@D@/valid-sqlite.cf\n",
+    b"virtual_alias_maps = proxy:pgsql:@D@/valid-pgsql.cf\nproxy_read_maps = $virtual_alias_maps\n",
+    b"virtual_alias_maps = mysql:@D@/unknown-mysql.cf\n",
+    b"virtual_alias_maps = mysql:@D@/dup-mysql.cf\n",
+    b"virtual_alias_maps = mysql:@D@/missing.cf\n",
+    b"virtual_alias_maps = mysql:@D@\n",
+    b"virtual_alias_maps = ldap:@D@/valid-ldap.cf\n",
+    b"u1 = @D@/valid-mysql.cf\nvirtual_alias_maps = mysql:$u1\n",
+    b"virtual_alias_maps = mysql:pfx\npfx_hosts = h\n",
+    b"virtual_alias_maps = mysql:pfx\npfx_bogus = h\n",
+    b"virtual_alias_maps = mongodb:pfx\npfx_uri = x\n",
+    b"smtpd_use_tls = yes\n",
+    b"fallback_relay = [relay.example]\n",
+    b"virtual_maps = hash:/etc/postfix/virtual\n",
+    b"inet_protocols = all\ninet_protocols = ipv4\n",
+    b"proxy_read_maps = $mynetworks $virtual_alias_maps\n",
+];
+
+/// master.cf entries of postconf's name space (issue 25).
+const NAME_SPACE_MASTER: &[&[u8]] = &[
+    b"sub unix - - n - - smtp\n",
+    b"sub unix - n n - - pipe user=nobody argv=/bin/true\n",
+    b"sub unix - - n - - smtp -o sub_destination_recipient_limit=3\n",
+    b"sub inet n - y - - smtpd -o u1=permit -o smtpd_client_restrictions=$u1\n",
+    b"sub inet n - y - - smtpd -o u1=permit\n",
+    b"sub inet n - y - - smtpd -o smtpd_client_restrictions=$u1\n",
+    b"sub inet n - y - - smtpd -o rc1=reject\n",
+    b"sub inet n - y - - smtpd -o smtpd_restriction_classes=rc3 -o rc3=permit\n",
+    b"sub inet n - y - - smtpd -o smtpd_sender_login_maps=proxy:mysql:@D@/valid-mysql.cf\n",
+    b"sub inet n - y - - smtpd -o smtpd_sender_login_maps=mysql:@D@/missing.cf\n",
+    b"sub inet n - y - - smtpd -o mynetworks_style=host -o inet_protocols=bogus\n",
+];
+
+/// Database client files in the fuzz directory: valid ones, one with a
+/// name the client does not know, one that sets a name twice.
+const CLIENT_FILES: &[(&str, &[u8])] = &[
+    (
+        "valid-mysql.cf",
+        b"hosts = 127.0.0.1\nuser = mail\npassword = x\ndbname = mail\nquery = SELECT 1\n",
+    ),
+    (
+        "valid-pgsql.cf",
+        b"hosts = 127.0.0.1\nuser = mail\npassword = x\ndbname = mail\nquery = SELECT 1\n",
+    ),
+    ("valid-sqlite.cf", b"dbpath = /x.sqlite\nquery = SELECT 1\n"),
+    (
+        "valid-ldap.cf",
+        b"server_host = ldap://127.0.0.1\nsearch_base = dc=x\n",
+    ),
+    ("unknown-mysql.cf", b"hosts = 127.0.0.1\nbogus = 1\n"),
+    ("dup-mysql.cf", b"hosts = a\nhosts = b\n"),
+];
 
 /// Host names postconf takes, and some it refuses (numeric, misplaced dots
 /// and hyphens, a label over 63 bytes, a byte it does not allow).
@@ -1483,6 +1588,11 @@ fn gen_secondary_main(rng: &mut Rng) -> Vec<u8> {
             out.extend(gen_expr(rng, 1, true));
         }
         out.push(b'\n');
+    }
+    // postconf's name space: service, user-defined, legacy and deprecated
+    // parameters, restriction classes, braces, database client files.
+    if rng.one_in(5) {
+        out.extend_from_slice(rng.bytes(NAME_SPACE));
     }
     // Interface settings (tests/addresses/mod.rs): postconf checks
     // inet_interfaces against the host's interfaces when mynetworks is unset.
