@@ -11,7 +11,8 @@
 //! The reader answers only when all of this holds: every name in main.cf
 //! and in master.cf's `-o` settings is in postconf's name space (built in,
 //! a service parameter of master.cf, or a user-defined parameter that is
-//! used), assigned once; every `$name` anywhere is defined; every default
+//! used), assigned once (or the warnings postconf prints otherwise are
+//! ones it mirrors, rule 22); every `$name` anywhere is defined; every default
 //! the five values need is known (recorded, not computed on the running
 //! host: see [`crate::defaults`]); master.cf has well-formed entries; and
 //! every value, once expanded as postconf expands it, has well-formed
@@ -165,6 +166,19 @@ pub fn native_answer(dir: &[u8]) -> Option<Answer> {
 /// The words of dict_update's warning about a value set twice.
 const OVERRIDING: &[u8] = b": overriding earlier entry: ";
 
+/// Whether a warning of main.cf's reading is dict_update's about a value
+/// set twice: `PATH, line N: overriding earlier entry: NAME=VALUE`.
+fn is_overriding(warning: &[u8], path: &[u8]) -> bool {
+    let Some(rest) = warning
+        .strip_prefix(path)
+        .and_then(|r| r.strip_prefix(&b", line "[..]))
+    else {
+        return false;
+    };
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    digits > 0 && rest[digits..].starts_with(OVERRIDING)
+}
+
 /// What one reader (a thread of [`read_ahead`]) keeps from instance to
 /// instance: the master.cf texts and the database client files it has seen.
 #[derive(Default)]
@@ -190,10 +204,7 @@ fn native_with(dir: &[u8], memo: &mut Memo) -> Option<Answer> {
     .ok()?;
     // A value set twice (dict_update: "overriding earlier entry") is the
     // one warning of main.cf's reading that is mirrored (rule 22).
-    if !warnings
-        .iter()
-        .all(|w| w.windows(OVERRIDING.len()).any(|x| x == OVERRIDING))
-    {
+    if !warnings.iter().all(|w| is_overriding(w, &main_path)) {
         return None;
     }
     let Memo { master, clients } = memo;
@@ -334,6 +345,23 @@ pub fn normalize_white_space(line: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_dict_updates_warning_counts_as_a_value_set_twice() {
+        let p = b"/etc/postfix-a/main.cf";
+        assert!(is_overriding(
+            b"/etc/postfix-a/main.cf, line 12: overriding earlier entry: a=1",
+            p
+        ));
+        assert!(!is_overriding(
+            b"/etc/postfix-a/main.cf, line 3: text: overriding earlier entry: a=1",
+            p
+        ));
+        assert!(!is_overriding(
+            b"/etc/postfix-b/main.cf, line 12: overriding earlier entry: a=1",
+            p
+        ));
+    }
 
     #[test]
     fn white_space_is_normalized_like_postconf_prints_it() {
