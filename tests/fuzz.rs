@@ -2548,6 +2548,14 @@ enum Said {
 /// main.cf rows too. hostile.rs and list.rs have the side-by-side
 /// consequences for a few of them.
 const SECONDARY_ROWS: &[(&[u8], &[u8], Said)] = &[
+    // Two entries of one name space, the setting in the second: postconf
+    // warns once (the first entry has no name space yet), the native
+    // reader, which prints such warnings itself, once too (seed 2025).
+    (
+        b"",
+        b"sub inet n - y - - s\nsub inet n - y - - d -o1=",
+        Said::Exit(0, "warning: DIR/master.cf: unused parameter: 1="),
+    ),
     // A value that does not expand, in a parameter postmulti never asks for.
     (
         b"default_database_type=${default_database_type}\n",
@@ -2830,6 +2838,24 @@ fn regression_native_reader_defers_to_postconf() {
                 !(out.status.success() && out.stderr.is_empty()),
                 "postconf is quiet about {shown} on this host"
             ),
+        }
+        // An answer with warnings must be postconf's, stdout and stderr.
+        if let Some(answer) = native::native_answer(dir.path().as_os_str().as_bytes()) {
+            let mut warnings = Vec::new();
+            for w in &answer.warnings {
+                warnings.extend_from_slice(POSTCONF.as_bytes());
+                warnings.extend_from_slice(b": warning: ");
+                warnings.extend_from_slice(w);
+                warnings.push(b'\n');
+            }
+            if !answer.warnings.is_empty()
+                && (out.stdout != answer.stdout || out.stderr != warnings || !out.status.success())
+            {
+                wrong.push(format!(
+                    "{shown}: the native reader's warnings differ from postconf's: {}",
+                    String::from_utf8_lossy(&warnings)
+                ));
+            }
         }
         if let Some(text) = native::native(dir.path().as_os_str().as_bytes()) {
             wrong.push(format!(

@@ -697,7 +697,7 @@ fn deprecated_parameter_warns() {
                 "/usr/sbin/postconf: warning: See https://www.postfix.org/DEPRECATION_README.html for details\n",
             );
         }
-        warns(sc, &warning);
+        warns_natively(sc, &warning);
     };
     deprecated(
         "smtpd_use_tls = yes\n",
@@ -711,6 +711,27 @@ fn deprecated_parameter_warns() {
         "smtp_fallback_relay",
         true,
     );
+    // Several, with an unused name: in postconf's hash order, which from
+    // 3.10 on changes from run to run (compared as a multiset).
+    let sc = with_lines(
+        b"",
+        "smtpd_use_tls = yes\nsmtpd_tls_eecdh_grade = strong\nzz_unused = 1\n",
+    )
+    .normalize(sort_lines);
+    if reference_at_least(3, 10) {
+        let mut lines = vec![
+            "/usr/sbin/postconf: warning: /etc/postfix-a/main.cf: support for parameter \"smtpd_use_tls\" will be removed; instead, specify \"smtpd_tls_security_level\"\n",
+            "/usr/sbin/postconf: warning: /etc/postfix-a/main.cf: support for parameter \"smtpd_tls_eecdh_grade\" will be removed; instead, do not specify (leave at default)\n",
+            "/usr/sbin/postconf: warning: /etc/postfix-a/main.cf: unused parameter: zz_unused=1\n",
+        ];
+        if reference_at_least(3, 11) {
+            lines.push("/usr/sbin/postconf: warning: See https://www.postfix.org/DEPRECATION_README.html for details\n");
+        }
+        lines.sort();
+        warns_natively(sc, &lines.concat());
+    } else {
+        warns(sc, &main_cf_unused("zz_unused=1"));
+    }
 }
 
 /// postconf warns (`warnings`, exactly) about postfix-a, and ours prints the
@@ -740,6 +761,11 @@ fn unused_parameter_warnings_are_postconfs() {
         with_master_cf(b"relay unix - - y - - smtp -o zz_one=1\nrelay unix - - y - - smtp\n"),
         &"/usr/sbin/postconf: warning: /etc/postfix-a/master.cf: unused parameter: zz_one=1\n"
             .repeat(2),
+    );
+    // ... but only from the first entry with a setting on (fuzz.rs).
+    warns_natively(
+        with_master_cf(b"relay unix - - y - - smtp\nrelay unix - - y - - smtp -o zz_one=1\n"),
+        "/usr/sbin/postconf: warning: /etc/postfix-a/master.cf: unused parameter: zz_one=1\n",
     );
     // Two in main.cf: in postconf's hash order (from 3.10 on it varies from
     // run to run), so postconf prints them; compared as a multiset.
@@ -775,4 +801,120 @@ fn repeated_parameter_warning_is_postconfs() {
         "the reference's warning: {text:?}"
     );
     warns_natively(sc, &text);
+}
+
+// --- The real-world configurations of ../shared/realworld -------------------
+
+/// What a database client file of each type holds in the real-world run, as
+/// the projects that use them write it.
+fn client_file(db_type: &str) -> &'static str {
+    match db_type {
+        "mysql" | "pgsql" => "hosts = 127.0.0.1\nuser = mail\npassword = secret\ndbname = mail\nquery = SELECT goto FROM alias WHERE address='%s'\n",
+        "sqlite" => "dbpath = /home/user-data/mail/users.sqlite\nquery = SELECT 1 FROM users WHERE email='%s'\n",
+        "ldap" => "server_host = ldap://127.0.0.1\nsearch_base = dc=example,dc=test\nquery_filter = (mail=%s)\nresult_attribute = mail\n",
+        _ => "memcache = inet:127.0.0.1:11211\n",
+    }
+}
+
+/// The client files TEXT names: (type, absolute path).
+fn client_files_named(text: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for word in text.split(|c: char| c.is_whitespace() || ",={}".contains(c)) {
+        let mut rest = word;
+        while let Some(r) = rest.strip_prefix("proxy:") {
+            rest = r;
+        }
+        for db in ["mysql", "pgsql", "sqlite", "ldap", "memcache"] {
+            if let Some(path) = rest.strip_prefix(db).and_then(|r| r.strip_prefix(':')) {
+                if path.starts_with('/') {
+                    found.push((db.to_string(), path.to_string()));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Each configuration of REALWORLD_DIR (default: `shared/realworld` beside
+/// the repository; read, never copied into it) as postfix-a, with its
+/// database client files: the same `-l`, stdout and stderr, as Debian's
+/// postmulti, and (`native`) answered without postconf.  Opt-in, as the
+/// corpus is not part of the repository:
+///
+///     REALWORLD_DIR=/path cargo test --test postconf_rules realworld -- --ignored
+#[test]
+#[ignore]
+fn realworld_configurations_side_by_side() {
+    let dir = std::env::var("REALWORLD_DIR")
+        .unwrap_or_else(|_| format!("{}/../shared/realworld", env!("CARGO_MANIFEST_DIR")));
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{dir}: {e} (set REALWORLD_DIR)"))
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("main.cf").exists())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(!names.is_empty(), "{dir}: no configurations");
+    let private = [
+        "queue_directory",
+        "data_directory",
+        "multi_instance_name",
+        "multi_instance_group",
+        "multi_instance_enable",
+    ];
+    for name in names {
+        let read = |f: &str| std::fs::read_to_string(format!("{dir}/{name}/{f}")).unwrap();
+        let (main, master) = (read("main.cf"), read("master.cf"));
+        // Without its own private settings (and their continuation lines).
+        let mut kept = String::new();
+        let mut skipping = false;
+        for line in main.lines() {
+            let continued = line.starts_with([' ', '\t']);
+            if continued && skipping {
+                continue;
+            }
+            let key = line.split('=').next().unwrap_or("").trim();
+            skipping = !continued && line.contains('=') && private.contains(&key);
+            if !skipping {
+                kept.push_str(line);
+                kept.push('\n');
+            }
+        }
+        kept.push_str(
+            "queue_directory = /var/spool/postfix-a\ndata_directory = /var/lib/postfix-a\n\
+             multi_instance_name = postfix-a\nmulti_instance_group = g1\n\
+             multi_instance_enable = no\n",
+        );
+        let mut sc = Scenario::two_secondaries()
+            .file("/etc/postfix-a/main.cf", kept)
+            .file("/etc/postfix-a/master.cf", master.clone());
+        for (db, path) in client_files_named(&format!("{main}\n{master}")) {
+            sc = sc.file(&path, client_file(&db));
+        }
+        eprintln!("realworld: {name}");
+        // postconf's warnings in its hash order: a multiset.
+        let sc = sc.normalize(sort_lines);
+        let compared = sc.clone().run(&["-l"]);
+        let warnings = String::from_utf8_lossy(&compared.reference.stderr).into_owned();
+        compared
+            .assert_same()
+            .assert_status(0)
+            .assert_stdout(format!("{P}{A}{B}"));
+        let out = sc.setup(COUNTING_POSTCONF).run_shell_ours(LIST_AND_COUNT);
+        out.assert_status(0);
+        let calls = String::from_utf8_lossy(&out.stdout).into_owned();
+        eprintln!(
+            "realworld: {name}: {} ({})",
+            if calls.contains("postconf -xc /etc/postfix-a") {
+                "postconf"
+            } else {
+                "native"
+            },
+            if warnings.is_empty() {
+                "quiet"
+            } else {
+                "warnings"
+            }
+        );
+    }
 }

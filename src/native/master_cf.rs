@@ -39,7 +39,9 @@
 //!    silence, as is a last `-o` with no value.  Entries with the same
 //!    service and type share one name space (a later setting replaces an
 //!    earlier one) and each of them is checked against all of it, so
-//!    warnings repeat (register_user_parameters).  Mirrored:
+//!    warnings repeat (register_user_parameters); an entry before the
+//!    first one with a setting is not checked (the name space does not
+//!    exist yet when postconf comes to it).  Mirrored:
 //!    `repeated_service_entries_share_one_namespace`.
 //! 7. Settings of names that are not built in, not service parameters
 //!    (rule 14) and not used (rule 18) are "unused parameter": the
@@ -150,9 +152,17 @@ fn master_text(path: &[u8], data: &[u8]) -> Option<MasterText> {
             .map(|(n, v)| (n.to_vec(), v.to_vec()))
             .collect::<Vec<_>>()
     };
+    // An entry is checked once its name space has a setting: one of its
+    // own or of an entry before it (register_user_parameters gives an
+    // entry the name space only if it exists by then).
+    let mut started = std::collections::HashSet::new();
     let checks = entries.iter().filter_map(|entry| {
-        let local = &spaces[&entry.name_space()];
-        (!local.is_empty()).then(|| EntryCheck {
+        let space = entry.name_space();
+        if !entry.settings().is_empty() {
+            started.insert(space.clone());
+        }
+        let local = &spaces[&space];
+        (!local.is_empty() && started.contains(&space)).then(|| EntryCheck {
             read_only: entry.read_only().map(|(n, v)| (n, v.to_vec())),
             settings: owned(local),
         })

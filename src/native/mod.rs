@@ -46,19 +46,24 @@
 //! - `user.rs`: user-defined parameters and restriction classes
 //!   (postconf_user.c, postconf_unused.c).
 //!
-//! 22. The warnings of rules 18 ("unused parameter") and of main.cf's
-//!     reading ("overriding earlier entry", a value set twice: Debian
-//!     unstable's main.cf.dist sets inet_protocols twice) are printed by the
-//!     native reader itself ([`Answer`]; [`crate::secondary`] names them
-//!     after `$command_directory/postconf`, as postconf names itself), in
-//!     postconf's order: the repeated values as main.cf is read, after the
-//!     answer main.cf's unused names, then master.cf's, entry by entry.
-//!     Where postconf's order comes from its hash tables (two unused names
-//!     in main.cf, or in one master.cf entry) the instance is left to
-//!     postconf, as it is when DIR ends with `/` or `/.`, or a warning
-//!     holds a byte that is not printable ASCII (postconf prints `?`):
+//! 22. The warnings of rules 18 ("unused parameter"), 19 (deprecated
+//!     names) and of main.cf's reading ("overriding earlier entry", a
+//!     value set twice: Debian unstable's main.cf.dist sets inet_protocols
+//!     twice) are printed by the native reader itself ([`Answer`];
+//!     [`crate::secondary`] names them after `$command_directory/postconf`,
+//!     as postconf names itself), in an order postconf prints them: the
+//!     repeated values as main.cf is read, after the answer main.cf's
+//!     names, then master.cf's, entry by entry, then 3.11's pointer to
+//!     DEPRECATION_README.  Within main.cf, or one entry, postconf's order
+//!     is its hash table's: from 3.10 on it changes from run to run, so
+//!     any order is postconf's (tests compare such lines as a multiset);
+//!     on 3.7 two such warnings in one file or entry are left to postconf.
+//!     So is a warning with a byte that is not printable ASCII (postconf
+//!     prints `?`), any warning when DIR ends with `/` or `/.`, and a
+//!     deprecated name in master.cf only:
 //!     `unused_parameter_warnings_are_postconfs`,
-//!     `repeated_parameter_warning_is_postconfs`.
+//!     `repeated_parameter_warning_is_postconfs`,
+//!     `deprecated_parameter_warns`.
 //!
 //! "Mirrored" rules are followed here exactly; for the others the reader
 //! hands the instance to postconf, which is always right.  Side-by-side
@@ -305,15 +310,21 @@ fn native_with(dir: &[u8], memo: &mut Memo) -> Option<Answer> {
         out.extend_from_slice(&normalize_white_space(&line));
         out.push(b'\n');
     }
-    for (file, name, value) in unused {
-        let mut w = dir.to_vec();
-        w.push(b'/');
-        w.extend_from_slice(file);
-        w.extend_from_slice(b": unused parameter: ");
-        w.extend_from_slice(&name);
-        w.push(b'=');
-        w.extend_from_slice(&value);
-        warnings.push(w);
+    let deprecations = |file: &[u8]| {
+        unused
+            .iter()
+            .any(|(f, w)| *f == file && w.starts_with(b"support for parameter"))
+    };
+    let see_readme = crate::defaults::release().at_least(3, 11) && deprecations(b"main.cf");
+    if deprecations(b"master.cf") && !deprecations(b"main.cf") {
+        // When 3.11 points to DEPRECATION_README then is not known here.
+        return None;
+    }
+    for (file, text) in unused {
+        warnings.push([dir, b"/", file, b": ", &text].concat());
+    }
+    if see_readme {
+        warnings.push(b"See https://www.postfix.org/DEPRECATION_README.html for details".to_vec());
     }
     // postconf's messages print other bytes than ASCII's printable ones
     // as `?` (and perhaps UTF-8 as such): such warnings are left to it.

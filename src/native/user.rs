@@ -29,12 +29,15 @@
 //!     like built-in ones, though `postconf -d` does not list them.
 //! 19. From 3.9 on, postconf warns about every name set in main.cf or an
 //!     `-o` that is in its list of deprecated parameters ("support for
-//!     parameter ... will be removed", or "has been removed" when unused):
-//!     the TLS switches of old (smtpd_use_tls, ...) from 3.9, and from 3.11
-//!     on also names such as fallback_relay and virtual_maps (set, and used
-//!     by a default).  Such a name is left to postconf ([`deprecated`]; the
-//!     lists were read off 3.10's and 3.11's postconf with every name of
-//!     their binaries set): `deprecated_parameter_warns`.
+//!     parameter "NAME" will be removed; instead, ..."; "has been removed"
+//!     when it is not known): the TLS switches of old (smtpd_use_tls, ...)
+//!     from 3.9, and from 3.11 on also names such as fallback_relay and
+//!     virtual_maps, after which 3.11 adds "See
+//!     https://www.postfix.org/DEPRECATION_README.html for details".  The
+//!     lists and their words ([`deprecated`]) were read off 3.10's and
+//!     3.11's postconf with every name of their binaries set.  Mirrored as
+//!     rule 22 says; "has been removed" is left to postconf:
+//!     `deprecated_parameter_warns`.
 //!     A used name's "undefined parameter" warning (a `$name` that nothing
 //!     sets) is left to postconf as before: every `$name` must be
 //!     set in main.cf, in the entry's name space, or be built in or a
@@ -159,76 +162,151 @@ pub(super) fn legacy(name: &[u8]) -> bool {
 }
 
 /// Deprecated parameters of 3.10 (and 3.9, whose list is taken to be
-/// the same), pcf_depr_param_info.
-const DEPRECATED_3_10: &[&str] = &[
-    "disable_dns_lookups",
-    "lmtp_enforce_tls",
-    "lmtp_tls_per_site",
-    "lmtp_use_tls",
-    "postscreen_enforce_tls",
-    "postscreen_use_tls",
-    "smtp_enforce_tls",
-    "smtp_tls_per_site",
-    "smtp_use_tls",
-    "smtpd_enforce_tls",
-    "smtpd_tls_dh1024_param_file",
-    "smtpd_tls_eecdh_grade",
-    "smtpd_use_tls",
-    "tlsproxy_client_enforce_tls",
-    "tlsproxy_client_per_site",
-    "tlsproxy_client_use_tls",
-    "tlsproxy_enforce_tls",
-    "tlsproxy_use_tls",
+/// the same), pcf_depr_param_info, each with what its warning says
+/// instead (lmtp_enforce_tls's without "specify", as postconf has it).
+const DEPRECATED_3_10: &[(&str, &str)] = &[
+    ("disable_dns_lookups", "specify \"smtp_dns_support_level\""),
+    ("lmtp_enforce_tls", "lmtp_tls_security_level"),
+    ("lmtp_tls_per_site", "specify \"lmtp_tls_policy_maps\""),
+    ("lmtp_use_tls", "specify \"lmtp_tls_security_level\""),
+    (
+        "postscreen_enforce_tls",
+        "specify \"postscreen_tls_security_level\"",
+    ),
+    (
+        "postscreen_use_tls",
+        "specify \"postscreen_tls_security_level\"",
+    ),
+    ("smtp_enforce_tls", "specify \"smtp_tls_security_level\""),
+    ("smtp_tls_per_site", "specify \"smtp_tls_policy_maps\""),
+    ("smtp_use_tls", "specify \"smtp_tls_security_level\""),
+    ("smtpd_enforce_tls", "specify \"smtpd_tls_security_level\""),
+    (
+        "smtpd_tls_dh1024_param_file",
+        "do not specify (leave at default)",
+    ),
+    ("smtpd_tls_eecdh_grade", "do not specify (leave at default)"),
+    ("smtpd_use_tls", "specify \"smtpd_tls_security_level\""),
+    (
+        "tlsproxy_client_enforce_tls",
+        "specify \"tlsproxy_client_security_level\"",
+    ),
+    (
+        "tlsproxy_client_per_site",
+        "specify \"tlsproxy_client_policy_maps\"",
+    ),
+    (
+        "tlsproxy_client_use_tls",
+        "specify \"tlsproxy_client_security_level\"",
+    ),
+    (
+        "tlsproxy_enforce_tls",
+        "specify \"tlsproxy_tls_security_level\"",
+    ),
+    (
+        "tlsproxy_use_tls",
+        "specify \"tlsproxy_tls_security_level\"",
+    ),
 ];
 
 /// The parameters 3.11 added to [`DEPRECATED_3_10`].
-const DEPRECATED_3_11: &[&str] = &[
-    "authorized_verp_clients",
-    "fallback_relay",
-    "lmtp_cname_overrides_servername",
-    "lmtp_per_record_deadline",
-    "lmtp_tls_enforce_peername",
-    "postscreen_blacklist_action",
-    "postscreen_dnsbl_ttl",
-    "postscreen_dnsbl_whitelist_threshold",
-    "postscreen_whitelist_interfaces",
-    "smtp_cname_overrides_servername",
-    "smtp_per_record_deadline",
-    "smtp_tls_enforce_peername",
-    "smtpd_client_connection_limit_exceptions",
-    "smtpd_per_record_deadline",
-    "tlsproxy_client_level",
-    "tlsproxy_client_policy",
-    "virtual_maps",
+const DEPRECATED_3_11: &[(&str, &str)] = &[
+    (
+        "authorized_verp_clients",
+        "specify \"smtpd_authorized_verp_clients\"",
+    ),
+    ("fallback_relay", "specify \"smtp_fallback_relay\""),
+    ("lmtp_cname_overrides_servername", "do not specify"),
+    (
+        "lmtp_per_record_deadline",
+        "specify \"lmtp_per_request_deadline\"",
+    ),
+    (
+        "lmtp_tls_enforce_peername",
+        "specify \"lmtp_tls_security_level\"",
+    ),
+    (
+        "postscreen_blacklist_action",
+        "specify \"postscreen_denylist_action\"",
+    ),
+    (
+        "postscreen_dnsbl_ttl",
+        "specify \"postscreen_dnsbl_max_ttl\"",
+    ),
+    (
+        "postscreen_dnsbl_whitelist_threshold",
+        "specify \"postscreen_dnsbl_allowlist_threshold\"",
+    ),
+    (
+        "postscreen_whitelist_interfaces",
+        "specify \"postscreen_allowlist_interfaces\"",
+    ),
+    ("smtp_cname_overrides_servername", "do not specify"),
+    (
+        "smtp_per_record_deadline",
+        "specify \"smtp_per_request_deadline\"",
+    ),
+    (
+        "smtp_tls_enforce_peername",
+        "specify \"smtp_tls_security_level\"",
+    ),
+    (
+        "smtpd_client_connection_limit_exceptions",
+        "specify \"smtpd_client_event_limit_exceptions\"",
+    ),
+    (
+        "smtpd_per_record_deadline",
+        "specify \"smtpd_per_request_deadline\"",
+    ),
+    (
+        "tlsproxy_client_level",
+        "specify \"tlsproxy_client_security_level\"",
+    ),
+    (
+        "tlsproxy_client_policy",
+        "specify \"tlsproxy_client_policy_maps\"",
+    ),
+    ("virtual_maps", "specify \"virtual_alias_maps\""),
 ];
 
-/// Whether postconf of the installed release warns about NAME set in
-/// main.cf or an `-o` (rule 19): none before 3.9; 3.10's list on 3.10;
-/// both lists on 3.9 (not read off, so the longer) and from 3.11 on.
-pub(super) fn deprecated(name: &[u8]) -> bool {
+/// What postconf of the installed release says instead of NAME set in
+/// main.cf or an `-o` (rule 19), if it is deprecated: none before 3.9;
+/// 3.10's list on 3.10; both lists on 3.9 (not read off, so the longer)
+/// and from 3.11 on.
+pub(super) fn deprecated(name: &[u8]) -> Option<&'static str> {
     let r = crate::defaults::release();
-    let listed = |list: &[&str]| list.iter().any(|d| d.as_bytes() == name);
+    let find = |list: &[(&'static str, &'static str)]| {
+        list.iter()
+            .find(|(d, _)| d.as_bytes() == name)
+            .map(|(_, instead)| *instead)
+    };
     if !r.at_least(3, 9) {
-        return false;
+        return None;
     }
-    listed(DEPRECATED_3_10)
-        || (r
-            != (crate::defaults::Release {
-                major: 3,
-                minor: 10,
-            })
-            && listed(DEPRECATED_3_11))
+    let only_3_10 = r
+        == crate::defaults::Release {
+            major: 3,
+            minor: 10,
+        };
+    find(DEPRECATED_3_10).or_else(|| {
+        if only_3_10 {
+            None
+        } else {
+            find(DEPRECATED_3_11)
+        }
+    })
 }
 
-/// An unused name postconf warns about: its file, name and value.
-pub(super) type Unused = (&'static [u8], Vec<u8>, Vec<u8>);
+/// A warning of pcf_flag_unused_parameters: the file it names and its text.
+pub(super) type Unused = (&'static [u8], Vec<u8>);
 
-/// The unused names postconf warns about (rule 18), as (file, name,
-/// value) in the order it prints them: main.cf's, then each master.cf
-/// entry's.  None when it would warn otherwise (a deprecated name, rule
-/// 19) or in an order its hash tables make (two unused names in main.cf,
-/// or in one entry).  KNOWN tells built-in, service and legacy parameters;
-/// GLOBAL is what main.cf's scans marked.
+/// The warnings postconf prints about the names of main.cf and master.cf
+/// (rules 18, 19), in an order it prints them: main.cf's, then each
+/// master.cf entry's.  Within one file or entry postconf's order is that
+/// of its hash table: from 3.10 on it varies from run to run, so any order
+/// is one postconf prints; before 3.10 it does not, and two warnings there
+/// are left to postconf (None).  KNOWN tells built-in, service and legacy
+/// parameters; GLOBAL is what main.cf's scans marked.
 pub(super) fn unused_names(
     cf: &MainCf,
     known: &dyn Fn(&[u8]) -> bool,
@@ -247,39 +325,58 @@ pub(super) fn unused_names(
                 scope.marked.names.contains(name) && !scope.settings.iter().any(|(n, _)| *n == name)
             })
     };
-    let mut unused = Vec::new();
-    let mut main_unused = 0;
-    for (name, value) in &cf.params {
-        if deprecated(name) {
-            return None;
+    let any_order = crate::defaults::release().at_least(3, 10);
+    // One name's warning: unused, or deprecated (a deprecated name that
+    // is not known would be "has been removed": left to postconf).
+    let warning = |name: &[u8], value: &[u8], used: bool| -> Option<Option<Vec<u8>>> {
+        match (deprecated(name), used) {
+            (Some(_), false) => None,
+            (Some(instead), true) => Some(Some(
+                [
+                    &b"support for parameter \""[..],
+                    name,
+                    b"\" will be removed; instead, ",
+                    instead.as_bytes(),
+                ]
+                .concat(),
+            )),
+            (None, true) => Some(None),
+            (None, false) => Some(Some(
+                [&b"unused parameter: "[..], name, b"=", value].concat(),
+            )),
         }
-        if !known(name) && !used_in_main(name) {
-            main_unused += 1;
-            unused.push((&b"main.cf"[..], name.clone(), value.clone()));
+    };
+    let mut warnings = Vec::new();
+    let mut main = Vec::new();
+    for (name, value) in &cf.params {
+        let used = known(name) || used_in_main(name);
+        if let Some(w) = warning(name, value, used)? {
+            main.push((&b"main.cf"[..], w));
         }
     }
-    if main_unused > 1 {
+    if main.len() > 1 && !any_order {
         return None;
     }
+    // Sorted, as main.cf's table is a hash here too: one order (any is
+    // postconf's on 3.10 and later, and before there is at most one).
+    main.sort();
+    warnings.extend(main);
     for scope in locals {
-        let mut here = 0;
+        let mut here = Vec::new();
         for &(name, value) in &scope.settings {
-            if deprecated(name) {
-                return None;
-            }
             let used = known(name)
                 || (cf.get(name).is_some() && used_in_main(name))
                 || scope.marked.names.contains(name)
                 || global.names.contains(name)
                 || in_defaults(name);
-            if !used {
-                here += 1;
-                unused.push((&b"master.cf"[..], name.to_vec(), value.to_vec()));
+            if let Some(w) = warning(name, value, used)? {
+                here.push((&b"master.cf"[..], w));
             }
         }
-        if here > 1 {
+        if here.len() > 1 && !any_order {
             return None;
         }
+        warnings.extend(here);
     }
-    Some(unused)
+    Some(warnings)
 }
