@@ -283,11 +283,7 @@ pub(super) fn deprecated(name: &[u8]) -> Option<&'static str> {
     if !r.at_least(3, 9) {
         return None;
     }
-    let only_3_10 = r
-        == crate::defaults::Release {
-            major: 3,
-            minor: 10,
-        };
+    let only_3_10 = r.at_least(3, 10) && !r.at_least(3, 11);
     find(DEPRECATED_3_10).or_else(|| {
         if only_3_10 {
             None
