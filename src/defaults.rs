@@ -324,14 +324,16 @@ pub fn is_computed(name: &[u8]) -> bool {
     table().get(name) == Some(None)
 }
 
-/// A Postfix release, major and minor (3.7.11 is 3.7): what decides the
-/// behaviour that differs between releases (stderr without a terminal,
-/// main.cf's re-read passes, the null-byte warning, the words for a shared
-/// user or group ID).
+/// A Postfix release, major, minor and patch level (3.7.11): what
+/// decides the behaviour that differs between releases (stderr without a
+/// terminal, main.cf's re-read passes, the null-byte warning, the words for
+/// a shared user or group ID, the order of inet_interfaces' addresses).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Release {
     pub major: u32,
     pub minor: u32,
+    /// 0 for a snapshot (`3.11-20251130`) or a release candidate.
+    pub patch: u32,
 }
 
 impl Release {
@@ -340,22 +342,43 @@ impl Release {
     pub const NEWEST: Release = Release {
         major: 3,
         minor: 11,
+        patch: 6,
     };
 
     /// Reads mail_version: `3.7.11`, `3.11-20251130`, `3.10.0-RC1`.
     pub fn parse(version: &str) -> Option<Release> {
-        let mut numbers = version
-            .split(|c: char| !c.is_ascii_digit())
-            .map(|n| n.parse::<u32>());
-        let (Some(Ok(major)), Some(Ok(minor))) = (numbers.next(), numbers.next()) else {
-            return None;
+        let mut parts = version.splitn(3, '.');
+        let number = |part: Option<&str>| {
+            let digits: String = part?.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse::<u32>().ok()
         };
-        Some(Release { major, minor })
+        let major = number(parts.next())?;
+        let minor = number(parts.next())?;
+        let patch = number(parts.next()).unwrap_or(0);
+        Some(Release {
+            major,
+            minor,
+            patch,
+        })
     }
 
     /// Whether this is MAJOR.MINOR or later.
     pub fn at_least(self, major: u32, minor: u32) -> bool {
-        self >= Release { major, minor }
+        self >= Release {
+            major,
+            minor,
+            patch: 0,
+        }
+    }
+
+    /// Whether this is MAJOR.MINOR.PATCH or later within MAJOR.MINOR, or a
+    /// later MAJOR.MINOR: a fix released on the stable branches at once.
+    pub fn has_fix(self, fixed_in: &[(u32, u32, u32)], then_every: (u32, u32)) -> bool {
+        let (major, minor) = then_every;
+        self.at_least(major, minor)
+            || fixed_in
+                .iter()
+                .any(|&(ma, mi, pa)| (self.major, self.minor) == (ma, mi) && self.patch >= pa)
     }
 }
 
@@ -416,7 +439,13 @@ thread_local! {
 /// behaviour that differs between releases).
 #[cfg(test)]
 pub(crate) fn assume_release(major: u32, minor: u32) {
-    ASSUMED_RELEASE.with(|a| a.set(Some(Release { major, minor })));
+    ASSUMED_RELEASE.with(|a| {
+        a.set(Some(Release {
+            major,
+            minor,
+            patch: 0,
+        }))
+    });
 }
 
 /// `postconf -dh mail_version` of the installed Postfix (stderr dropped).
@@ -441,21 +470,20 @@ mod tests {
     #[test]
     fn releases_are_read_from_mail_version() {
         let r = |v| Release::parse(v);
-        assert_eq!(r("3.7.11"), Some(Release { major: 3, minor: 7 }));
-        assert_eq!(
-            r("3.11-20251130"),
+        let release = |major, minor, patch| {
             Some(Release {
-                major: 3,
-                minor: 11
+                major,
+                minor,
+                patch,
             })
-        );
-        assert_eq!(
-            r("3.10.0-RC1"),
-            Some(Release {
-                major: 3,
-                minor: 10
-            })
-        );
+        };
+        assert_eq!(r("3.7.11"), release(3, 7, 11));
+        assert_eq!(r("3.11-20251130"), release(3, 11, 0));
+        assert_eq!(r("3.10.0-RC1"), release(3, 10, 0));
+        assert_eq!(r("3.10"), release(3, 10, 0));
+        let fix = |v| r(v).unwrap().has_fix(&[(3, 10, 13), (3, 11, 6)], (3, 12));
+        assert!(fix("3.10.13") && fix("3.11.6") && fix("3.12.0") && fix("4.0"));
+        assert!(!fix("3.10.12") && !fix("3.11.5") && !fix("3.7.11") && !fix("3.9.9"));
         assert_eq!(r(""), None);
         assert_eq!(r("3"), None);
         assert!(r("3.10.13").unwrap().at_least(3, 8));

@@ -212,13 +212,15 @@ fn append_to_logfile(file: &[u8], record: &[u8]) -> std::result::Result<(), Vec<
 
 /// safe_open(FILE, O_CREAT | O_WRONLY | O_APPEND, 0600) as logwriter
 /// calls it: an existing file is opened (it must have one link, and be no
-/// symbolic link other than root's, as /dev/stdout is); a missing one is
+/// symbolic link other than root's in a directory only root may write, as
+/// /dev/stdout is); a missing one is
 /// created mode 0600 (O_EXCL: never through a link), then opened again if
 /// it appeared meanwhile.  The error is safe_open's reason.
 fn safe_open_append(file: &[u8]) -> std::result::Result<std::fs::File, Vec<u8>> {
-    match safe_open_exist(file) {
+    let append = std::fs::OpenOptions::new().append(true).clone();
+    match safe_open_exist(file, &append) {
         Err((_, Some(libc::ENOENT))) => match safe_open_create(file) {
-            Err((_, Some(libc::EEXIST))) => safe_open_exist(file),
+            Err((_, Some(libc::EEXIST))) => safe_open_exist(file, &append),
             created => created,
         },
         opened => opened,
@@ -226,22 +228,30 @@ fn safe_open_append(file: &[u8]) -> std::result::Result<std::fs::File, Vec<u8>> 
     .map_err(|(why, _)| why.into_bytes())
 }
 
+/// safe_open(FILE, O_RDONLY) as read_param_from_file() calls it: an
+/// existing file, checked as [`safe_open_exist`] checks it; the error is
+/// safe_open's reason.
+pub(crate) fn safe_open_read(file: &[u8]) -> std::result::Result<std::fs::File, String> {
+    safe_open_exist(file, std::fs::OpenOptions::new().read(true)).map_err(|(why, _)| why)
+}
+
 /// A reason of safe_open and the errno it leaves, when there is one.
 type SafeOpenError = (String, Option<i32>);
 
-/// safe_open_exist(): opens an existing file and checks it.
-fn safe_open_exist(file: &[u8]) -> std::result::Result<std::fs::File, SafeOpenError> {
+/// safe_open_exist(): opens an existing file (with OPTIONS: reading or
+/// appending) and checks it.
+fn safe_open_exist(
+    file: &[u8],
+    options: &std::fs::OpenOptions,
+) -> std::result::Result<std::fs::File, SafeOpenError> {
     use std::os::unix::fs::MetadataExt;
     let path = os(file);
-    let f = std::fs::OpenOptions::new()
-        .append(true)
-        .open(path)
-        .map_err(|e| {
-            (
-                format!("cannot open file: {}", io_error_text(&e)),
-                e.raw_os_error(),
-            )
-        })?;
+    let f = options.open(path).map_err(|e| {
+        (
+            format!("cannot open file: {}", io_error_text(&e)),
+            e.raw_os_error(),
+        )
+    })?;
     let opened = f
         .metadata()
         .map_err(|e| (format!("bad open file status: {}", io_error_text(&e)), None))?;
@@ -255,7 +265,7 @@ fn safe_open_exist(file: &[u8]) -> std::result::Result<std::fs::File, SafeOpenEr
     match std::fs::symlink_metadata(path) {
         Err(e) => Err((format!("{}: {}", changed().0, io_error_text(&e)), None)),
         Ok(link) if link.file_type().is_symlink() => match link.uid() {
-            0 => Ok(f),
+            0 if trusted_parent(path) => Ok(f),
             _ => Err(("file is a symbolic link".into(), None)),
         },
         Ok(link)
@@ -266,6 +276,19 @@ fn safe_open_exist(file: &[u8]) -> std::result::Result<std::fs::File, SafeOpenEr
         }
         Ok(_) => Ok(f),
     }
+}
+
+/// Whether the directory of a root-owned symbolic link is root's and
+/// writable by no one else (stat(2), not lstat: safe_open_exist()'s test of
+/// sane_dirname()), so that the link is trusted as /dev/stdout is.
+fn trusted_parent(path: &std::ffi::OsStr) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let parent = match std::path::Path::new(path).parent() {
+        Some(p) if p.as_os_str().is_empty() => std::path::Path::new("."),
+        Some(p) => p,
+        None => std::path::Path::new("/"),
+    };
+    std::fs::metadata(parent).is_ok_and(|m| m.uid() == 0 && m.mode() & 0o022 == 0)
 }
 
 /// safe_open_create(): creates a new file with maillog_file_permissions

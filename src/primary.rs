@@ -280,7 +280,12 @@ pub fn evaluate(
 /// build.rs records, with upstream's values for a build without Postfix.
 const GLOBAL_DEFAULTS: &[(&str, &str)] = &[
     ("compatibility_level", "0"),
+    ("inet_interfaces", "all"),
     ("maillog_file_prefixes", "/var, /dev/stdout"),
+    (
+        "mynetworks_style",
+        "${{$compatibility_level} <level {2} ? {subnet} : {host}}",
+    ),
     (
         "smtputf8_enable",
         "${{$compatibility_level} <level {1} ? {no} : {yes}}",

@@ -27,9 +27,13 @@
 //!
 //! No sandbox is needed: `postconf -c DIR` reads DIR and nothing it writes.
 //! Everything is written under one TempDir.  Needs Debian's postfix
-//! (`/usr/sbin/postconf`), as the rest of the suite does.
+//! (`/usr/sbin/postconf`), as the rest of the suite does.  With
+//! POSTMULTI_REFERENCE=RELEASE, postconf, the stock master.cf and the
+//! native reader's table of parameters are that release's
+//! (`reference_postconf`: its postconf chrooted in its root), so `.ci/run`
+//! runs this file against 3.7, 3.10 and 3.11.
 //!
-//! The corpus is a function of the seed and of the installed Postfix (its
+//! The corpus is a function of the seed and of the reference's Postfix (its
 //! master.cf and built-in parameter names).  EXACTNESS_SEED=n picks another
 //! corpus, EXACTNESS_CASES=n its size; EXACTNESS_KEEP=1 keeps the corpus
 //! directory (its path is printed; each case's ingredients are in its
@@ -47,12 +51,14 @@ use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, SystemTime};
 
 mod addresses;
+mod common;
+mod reference_postconf;
+use reference_postconf::{postconf as postconf_command, use_reference_table, POSTCONF};
 
-const POSTCONF: &str = "/usr/sbin/postconf";
 const REQUESTED: [&str; 5] = [
     "queue_directory",
     "data_directory",
@@ -736,7 +742,8 @@ fn generate(rng: &mut Rng, i: usize, stock_master: &[u8], braced: &[&str]) -> Ca
     // chain of parameters and then ${name?{...}} inside one value.
     if rng.chance(4) {
         let depth = 90 + rng.below(21);
-        let maps: Vec<&str> = postmulti::defaults::BUILTIN_NAMES
+        let maps: Vec<&str> = postmulti::defaults::table()
+            .names
             .iter()
             .copied()
             .filter(|n| n.ends_with("_maps") && !entries.iter().any(|(e, _)| e == n.as_bytes()))
@@ -1207,7 +1214,7 @@ struct Outcome {
 }
 
 fn postconf(dir: &[u8]) -> Outcome {
-    let out = Command::new(POSTCONF)
+    let out = postconf_command()
         .arg("-xc")
         .arg(OsStr::from_bytes(dir))
         .args(REQUESTED)
@@ -1400,20 +1407,6 @@ fn describe(case: &Case, dir: &[u8], v: &Verdict, why: &str) -> String {
     s
 }
 
-fn stock_master_cf() -> Vec<u8> {
-    // The package's own copy first: the host's /etc/postfix/master.cf may
-    // have been edited.
-    for p in [
-        "/usr/share/postfix/master.cf.dist",
-        "/etc/postfix/master.cf",
-    ] {
-        if let Ok(m) = std::fs::read(p) {
-            return m;
-        }
-    }
-    panic!("no master.cf to copy: is Debian's postfix installed?");
-}
-
 fn env_number(name: &str, default: u64) -> u64 {
     match std::env::var(name) {
         Ok(v) => v
@@ -1426,12 +1419,14 @@ fn env_number(name: &str, default: u64) -> u64 {
 #[test]
 fn native_reader_equals_postconf_on_a_generated_corpus() {
     assert!(
-        Path::new(POSTCONF).exists(),
-        "{POSTCONF} missing: install Debian's postfix"
+        reference_postconf::available(),
+        "{POSTCONF} or {} of the reference missing: install Debian's postfix",
+        reference_postconf::STOCK_MASTER_CF
     );
+    use_reference_table();
     let seed = env_number("EXACTNESS_SEED", DEFAULT_SEED);
     let cases = env_number("EXACTNESS_CASES", DEFAULT_CASES as u64) as usize;
-    let stock = stock_master_cf();
+    let stock = reference_postconf::stock_master_cf();
     let mut rng = Rng::new(seed);
     let mut corpus: Vec<Case> = Vec::new();
     let known = known_cases();
@@ -1564,6 +1559,7 @@ fn native_reader_equals_postconf_on_a_generated_corpus() {
 fn one_directory() {
     let dir = std::env::var_os("EXACTNESS_DIR").expect("set EXACTNESS_DIR=/some/instance/dir");
     let dir = dir.as_bytes().to_vec();
+    use_reference_table();
     let v = Verdict {
         native: postmulti::native::native_answer(&dir),
         postconf: postconf(&dir),

@@ -2,9 +2,14 @@
 //! dpkg in a sandbox whose /etc, /var, /run AND /usr are overlays (nothing
 //! on the host changes).
 //!
-//! The .deb is built from the binary under test (`--binary`), so no release
-//! build is needed here; .ci/run also builds the release package.  The
-//! test checks the package's contents and metadata, that installing it
+//! The package is the one named by POSTMULTI_DEB: `.ci/run` builds it with
+//! `.ci/build-deb` (the release profile) before the suite, and every test
+//! then runs its binary (POSTMULTI_OURS), so this test installs the very
+//! package whose binary the others compared with Debian's; it checks that
+//! its /usr/sbin/postmulti is byte for byte the binary under test.  Without
+//! POSTMULTI_DEB (by hand: `cargo test --test package`) the .deb is built
+//! here from the binary under test (`.ci/build-deb --binary`, stripped).
+//! The test checks the package's contents and metadata, that installing it
 //! diverts Postfix's postmulti and manual page (the C program stays runnable
 //! as /usr/sbin/postmulti.postfix), that three instances are created,
 //! enabled, started, reported and stopped through it with `postfix
@@ -15,10 +20,30 @@ use sandboxed::*;
 
 use std::process::Command;
 
-/// Builds the package into `dir` (named for this version and the
-/// machine's architecture); returns its path.
+/// The package to test: $POSTMULTI_DEB, whose /usr/sbin/postmulti must be
+/// the binary under test, or one built into `dir` from that binary (named
+/// for this version and the machine's architecture); returns its path.
 fn built_deb(dir: &std::path::Path) -> String {
-    let deb = build_deb(dir).to_string_lossy().into_owned();
+    let deb = match std::env::var("POSTMULTI_DEB") {
+        Ok(deb) if !deb.is_empty() => {
+            let unpacked = dir.join("unpacked");
+            let status = Command::new("dpkg-deb")
+                .arg("-x")
+                .arg(&deb)
+                .arg(&unpacked)
+                .status()
+                .unwrap();
+            assert!(status.success(), "dpkg-deb -x {deb}");
+            let packaged = std::fs::read(unpacked.join("usr/sbin/postmulti")).unwrap();
+            let tested = std::fs::read(OURS).unwrap();
+            assert!(
+                packaged == tested,
+                "POSTMULTI_DEB={deb} does not ship the binary under test ({OURS})"
+            );
+            deb
+        }
+        _ => build_deb(dir).to_string_lossy().into_owned(),
+    };
     assert!(
         deb.ends_with(&format!(
             "postmulti-rs_{}-1_{}.deb",

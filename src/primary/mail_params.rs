@@ -35,28 +35,36 @@
 //!   sharing an ID, in the installed release's words (3.10 and later:
 //!   `user U has the same user ID N as user V`, 3.7: `user U has same user
 //!   ID as V`).
-//! * inet_interfaces: each address must be one of this host's
-//!   (own_inet_addr_list()): `config variable inet_interfaces: host not
-//!   found: NAME`, `parameter inet_interfaces: no local interface found for
-//!   ADDR`.
+//! * myorigin, on a Postfix built with MYORIGIN_FROM_FILE (Debian's: the
+//!   only option of its build, debian/rules' CCARGS, that changes what
+//!   postmulti does; its patches touch no code on postmulti's path), right
+//!   after the strings: a value starting with `/` is a file whose first
+//!   line, trimmed, is myorigin (read_param_from_file()): `FILE: WHY` where
+//!   safe_open() refuses it, `myorigin file FILE is empty`.
+//! * mynetworks, only when main.cf leaves it unset (mynetworks(), after
+//!   the users and groups), then inet_interfaces (own_inet_addr_list()):
+//!   the rules of src/interfaces.rs, `unknown mynetworks mask style value
+//!   ...`, `bad mynetworks_style value: ...`, `mynetworks_core: unknown
+//!   address class: ...`, `could not find any active network interfaces`,
+//!   `config variable inet_interfaces: host not found: NAME`, `parameter
+//!   inet_interfaces: no local interface found for ADDR`; an IPv6 (or IPv4)
+//!   the kernel has not is one warning per run, when inet_protocols is read
+//!   (`inet_protocols: disabling IPv6 name/address support: REASON`).
 //! * myhostname and relayhost not the same (case ignored); myorigin one
 //!   value; default_verp_delimiters both in verp_delimiter_filter;
 //!   non_bdb_migration_level a level 3.11 knows.
 //! * known_tcp_ports (config_known_tcp_ports()): a malformed association
 //!   is a warning, `known_tcp_ports: in "ELEMENT": WHY` (Postfix 3.7 to
 //!   3.11 check no port range).
-//!
-//! Not mirrored: the default of mynetworks (computed only when main.cf
-//! leaves it unset, which Debian's main.cf does not).
 
-use std::net::{IpAddr, ToSocketAddrs};
-
-use super::{split_list, Primary};
+use super::Primary;
 use crate::bytes::{is_white_space, yes_no};
 use crate::defaults::{builtin_default, default_of, is_builtin};
 use crate::expand::{compat_level_from_string, strtol};
 use crate::hostname::valid_hostname;
-use crate::interfaces::{local_addresses, numeric_address, unbracketed};
+use crate::interfaces::{
+    self, local_addresses, mynetworks_core, own_inet_addr_list, resolve, Families,
+};
 use crate::msg::{self, bfmt, Fatal, Result};
 
 /// How mail_params_init() converts and checks a parameter of its tables:
@@ -74,16 +82,18 @@ enum Kind {
 
 /// When mail_params_init() reads a table: before syslog_facility is
 /// checked (first_str_defaults), right after it (first_bool_defaults,
-/// first_nbool_defaults), or after the host names (the other tables).
+/// first_nbool_defaults), after the host names (other_str_defaults), or
+/// after myorigin's file is read (the other tables).
 #[derive(Clone, Copy, PartialEq)]
 enum Stage {
     Early,
     AfterFacility,
+    OtherStr,
     Later,
 }
 
 use Kind::{Bool, Int, Long, Str, Time};
-use Stage::{AfterFacility, Early, Later};
+use Stage::{AfterFacility, Early, Later, OtherStr};
 
 /// mail_params_init()'s tables, in the order it reads them: runs of
 /// parameters read at the same stage and checked the same way.
@@ -116,7 +126,7 @@ const TABLE: &[(Stage, Kind, &[&str])] = &[
         ],
     ),
     (
-        Later,
+        OtherStr,
         Str(1, 0),
         &[
             "mail_name",
@@ -140,9 +150,9 @@ const TABLE: &[(Stage, Kind, &[&str])] = &[
             "mynetworks_style",
         ],
     ),
-    (Later, Str(2, 2), &["default_verp_delimiters"]),
+    (OtherStr, Str(2, 2), &["default_verp_delimiters"]),
     (
-        Later,
+        OtherStr,
         Str(1, 0),
         &[
             "verp_delimiter_filter",
@@ -262,9 +272,22 @@ pub fn check_rest(p: &Primary) -> Result<()> {
         },
     };
     host_name(p, "mydomain", mydomain)?;
+    check_table(p, OtherStr)?;
+    let myorigin = myorigin_from_file(p)?;
     check_table(p, Later)?;
     users_and_groups(p)?;
-    own_inet_addr_list(p, families)?;
+    // function_str_defaults_2: mynetworks' default, computed only when
+    // main.cf leaves it unset; then own_inet_addr_list() (whose answer
+    // mynetworks() may have found already: the same).
+    let interfaces = p.param("inet_interfaces")?;
+    let own = || {
+        let local = local_addresses();
+        own_inet_addr_list(&interfaces, families, local, &mut resolve)
+    };
+    if p.main_cf.get(b"mynetworks").is_none() {
+        mynetworks_core(&p.param("mynetworks_style")?, families, own)?;
+    }
+    own()?;
     let relayhost = value(p, "relayhost")?.unwrap_or_default();
     if myhostname.eq_ignore_ascii_case(&relayhost) {
         return Err(Fatal(bfmt(
@@ -272,7 +295,7 @@ pub fn check_rest(p: &Primary) -> Result<()> {
             &[&myhostname],
         )));
     }
-    if let Some(myorigin) = set(p, "myorigin")? {
+    if let Some(myorigin) = myorigin {
         if myorigin.iter().any(|&b| b == b',' || is_white_space(b)) {
             return Err(Fatal(bfmt(
                 "myorigin parameter setting must not contain multiple values: %s",
@@ -282,6 +305,49 @@ pub fn check_rest(p: &Primary) -> Result<()> {
     }
     verp_delims_verify(p)?;
     non_bdb_migration_level(p)
+}
+
+/// myorigin as mail_params_init() has it once other_str_defaults is read:
+/// main.cf's value (None when unset: its default is one name), or, with a
+/// Postfix built with MYORIGIN_FROM_FILE (Debian's) and a value that starts
+/// with `/`, the first line of that file, trimmed (read_param_from_file()):
+/// a file safe_open() refuses is `FILE: WHY`, an empty line `myorigin
+/// file FILE is empty`.
+fn myorigin_from_file(p: &Primary) -> Result<Option<Vec<u8>>> {
+    let Some(myorigin) = set(p, "myorigin")? else {
+        return Ok(None);
+    };
+    if !myorigin.starts_with(b"/") || !built_with_myorigin_from_file() {
+        return Ok(Some(myorigin));
+    }
+    let mut line = Vec::new();
+    let read = msg::safe_open_read(&myorigin).and_then(|f| {
+        use std::io::BufRead;
+        let mut reader = std::io::BufReader::new(f);
+        reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| format!("read error: {}", msg::io_error_text(&e)))
+    });
+    if let Err(why) = read {
+        return Err(cat(&[&myorigin, b": ", why.as_bytes()]));
+    }
+    let line = c_text(line.strip_suffix(b"\n").unwrap_or(&line));
+    let origin = line.trim_ascii();
+    if origin.is_empty() {
+        return Err(cat(&[b"myorigin file ", &myorigin, b" is empty"]));
+    }
+    Ok(Some(origin.to_vec()))
+}
+
+/// Whether the installed Postfix reads myorigin from a file: its global
+/// library (libpostfix-global.so in the built-in shlib_directory) holds
+/// read_param_from_file()'s words.  A Postfix without that library (a
+/// static build) is taken to be upstream's default build, without it.
+fn built_with_myorigin_from_file() -> bool {
+    let dir = crate::defaults::default_str("shlib_directory");
+    let library = format!("{dir}/libpostfix-global.so");
+    let needle = b"%s file %s is empty";
+    std::fs::read(library).is_ok_and(|l| l.windows(needle.len()).any(|w| w == needle))
 }
 
 /// non_bdb_migration_level (Postfix 3.11): `disable`, `enable-redirect` or
@@ -523,26 +589,22 @@ fn conv_time(value: &[u8]) -> Option<i64> {
     (n < i64::from(i32::MAX) / scale).then_some(n * scale)
 }
 
-/// inet_proto_init(): the families inet_protocols enables, (IPv4, IPv6).
-fn inet_proto_init(p: &Primary) -> Result<(bool, bool)> {
+/// inet_proto_init() of inet_protocols: the families it leaves enabled.
+/// A family the kernel has not is a warning, printed once per run
+/// (life-cycle commands load main.cf twice; upstream reads it once).
+fn inet_proto_init(p: &Primary) -> Result<Families> {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     let Some(value) = value(p, "inet_protocols")? else {
         return Ok((true, true));
     };
-    let (mut v4, mut v6) = (false, false);
-    for word in split_list(&value) {
-        match word.as_slice() {
-            b"all" => (v4, v6) = (true, true),
-            b"ipv4" => v4 = true,
-            b"ipv6" => v6 = true,
-            _ => {
-                return Err(Fatal(bfmt(
-                    "unknown inet_protocols value \"%s\" in \"%s\"",
-                    &[&word, &value],
-                )))
-            }
+    let mut warnings = Vec::new();
+    let families = interfaces::inet_proto_init(&value, &mut |w| warnings.push(w))?;
+    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        for w in &warnings {
+            msg::warn(w);
         }
     }
-    Ok((v4, v6))
+    Ok(families)
 }
 
 /// The minimum length and valid_hostname() of myhostname or mydomain.
@@ -730,49 +792,6 @@ fn group_by_name(name: &[u8]) -> Option<nix::unistd::Group> {
 /// A value as the C string the library functions see (up to a NUL byte).
 fn c_text(value: &[u8]) -> &[u8] {
     crate::bytes::up_to_nul(value)
-}
-
-/// own_inet_addr_list(): every element of inet_interfaces (other than
-/// `all` and `loopback-only`) must resolve, in an enabled family, to
-/// addresses of this host's interfaces that are up.
-fn own_inet_addr_list(p: &Primary, (v4, v6): (bool, bool)) -> Result<()> {
-    let Some(value) = value(p, "inet_interfaces")? else {
-        return Ok(());
-    };
-    if value == b"all" || value == b"loopback-only" {
-        return Ok(());
-    }
-    let enabled = |a: &IpAddr| if a.is_ipv4() { v4 } else { v6 };
-    for host in split_list(&value) {
-        let addresses: Vec<IpAddr> = match numeric_address(&host) {
-            Some(a) => vec![a],
-            None => resolve(&host),
-        };
-        let addresses: Vec<IpAddr> = addresses.into_iter().filter(enabled).collect();
-        if addresses.is_empty() {
-            return Err(Fatal(bfmt(
-                "config variable inet_interfaces: host not found: %s",
-                &[&host],
-            )));
-        }
-        if let Some(a) = addresses.iter().find(|a| !local_addresses().contains(a)) {
-            return Err(Fatal(
-                format!("parameter inet_interfaces: no local interface found for {a}").into_bytes(),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// getaddrinfo(3) of an element of inet_interfaces, `[...]` stripped.
-fn resolve(host: &[u8]) -> Vec<IpAddr> {
-    let Ok(name) = std::str::from_utf8(unbracketed(host)) else {
-        return Vec::new();
-    };
-    match (name, 0u16).to_socket_addrs() {
-        Ok(found) => found.map(|s| s.ip()).collect(),
-        Err(_) => Vec::new(),
-    }
 }
 
 /// verp_delims_verify(): both default_verp_delimiters characters are in

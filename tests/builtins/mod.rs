@@ -1,5 +1,6 @@
 //! What the generators of exactness.rs and fuzz.rs share: the built-in
-//! parameters whose defaults make postconf look for `{...}` groups.
+//! parameters whose defaults make postconf look for `{...}` groups, in the
+//! reference's table (the crate root must declare `mod reference_postconf;`).
 
 /// Built-in parameters whose defaults hold braces, as `postconf -d | grep
 /// '[{}]'` shows them: literal ones (milter_mail_macros = "i {auth_type}
@@ -11,7 +12,10 @@
 pub fn braced_builtins() -> &'static [&'static str] {
     static BRACED: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
     BRACED.get_or_init(|| {
-        let found: Vec<&'static str> = postmulti::defaults::BUILTIN_NAMES
+        // The reference's table (the release's with POSTMULTI_REFERENCE).
+        crate::reference_postconf::use_reference_table();
+        let found: Vec<&'static str> = postmulti::defaults::table()
+            .names
             .iter()
             .copied()
             .filter(|n| {
