@@ -3,7 +3,7 @@
 //! that make postconf die, the daemon options, and each entry's `-o`
 //! settings.  Anything postconf would warn about, and anything whose
 //! reading is not certain, is None: the native reader then hands the
-//! instance to postconf.  The rules are listed in native.rs's module docs.
+//! instance to postconf.  The rules are listed in the module docs of src/native/.
 
 use crate::bytes::{is_white_space, join, mystrtokq};
 use crate::maincf::{logical_lines, split_nameval};

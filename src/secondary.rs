@@ -2,7 +2,8 @@
 //! `postconf -xc DIR queue_directory data_directory multi_instance_name
 //! multi_instance_group multi_instance_enable` prints them: from postconf
 //! itself, or from the native reader ([`crate::native`]) when it has shown
-//! that postconf would print exactly its answer and nothing on stderr.
+//! that postconf would print exactly its answer, and on stderr nothing or
+//! the warnings it prints in postconf's words.
 //! Under unsafe credentials ([`crate::environ::unsafe_credentials`])
 //! postconf ignores `-c` and reads the default main.cf: postconf always
 //! answers then.
@@ -21,15 +22,35 @@ use crate::native;
 /// enable flag from its main.cf (load_instance).
 pub fn load(inst: &mut Instance, command_dir: &[u8]) -> Result<()> {
     let answer = native_allowed(command_dir)
-        .then(|| native::native(&inst.config_dir))
+        .then(|| native::native_answer(&inst.config_dir))
         .flatten();
     load_with(inst, command_dir, answer)
 }
 
-/// As [`load`], with the native reader's answer already at hand.
-pub fn load_with(inst: &mut Instance, command_dir: &[u8], answer: Option<Vec<u8>>) -> Result<()> {
+/// As [`load`], with the native reader's answer already at hand: its
+/// warnings go to stderr as postconf, run as `$command_directory/postconf`,
+/// would print them, then its output is read.
+pub fn load_with(
+    inst: &mut Instance,
+    command_dir: &[u8],
+    answer: Option<native::Answer>,
+) -> Result<()> {
     match answer {
-        Some(text) => apply(inst, &text),
+        Some(answer) => {
+            if !answer.warnings.is_empty() {
+                let postconf = join(command_dir, b"postconf");
+                let mut text = Vec::new();
+                for w in &answer.warnings {
+                    text.extend_from_slice(&postconf);
+                    text.extend_from_slice(b": warning: ");
+                    text.extend_from_slice(w);
+                    text.push(b'\n');
+                }
+                // As postconf's own stderr: nothing to do when it fails.
+                let _ = std::io::Write::write_all(&mut std::io::stderr(), &text);
+            }
+            apply(inst, &answer.stdout)
+        }
         None => load_with_postconf(inst, command_dir),
     }
 }
@@ -47,12 +68,12 @@ fn native_allowed(command_dir: &[u8]) -> bool {
     postconf_runnable(command_dir) && !crate::environ::unsafe_credentials()
 }
 
-/// The native reader's answers for DIRS, read ahead ([`native::read_ahead`]);
+/// The native reader's answers for DIRS, read ahead ([`native::read_ahead_answers`]);
 /// none when it may not answer (`native_allowed`), so that every
 /// instance goes to postconf.
-pub fn native_answers(dirs: &[Vec<u8>], command_dir: &[u8]) -> Vec<Option<Vec<u8>>> {
+pub fn native_answers(dirs: &[Vec<u8>], command_dir: &[u8]) -> Vec<Option<native::Answer>> {
     if native_allowed(command_dir) {
-        native::read_ahead(dirs)
+        native::read_ahead_answers(dirs)
     } else {
         Vec::new()
     }

@@ -7,15 +7,20 @@
 //! defaults, yes/no in any case, missing and repeated parameters, CR, tabs,
 //! vertical tabs, bytes that are not UTF-8, self-references, syntax errors,
 //! parameters that postconf validates, database client configurations, odd
-//! master.cf entries.  For every directory it runs what upstream postmulti
+//! master.cf entries, and postconf's name space (`NAME_SPACE`): service,
+//! user-defined, legacy and deprecated parameters, restriction classes,
+//! braces, database client files (valid, unknown names, missing) and
+//! legacy `type:prefix` names.  For every directory it runs what upstream postmulti
 //! runs,
 //!
 //!     postconf -xc DIR queue_directory data_directory multi_instance_name \
 //!         multi_instance_group multi_instance_enable
 //!
-//! and asks `postmulti::native::native(DIR)`.  Whenever native() answers,
-//! postconf must have printed exactly that on stdout, nothing on stderr, and
-//! exited 0; otherwise postmulti would behave differently from upstream.
+//! and asks `postmulti::native::native_answer(DIR)`.  Whenever it answers,
+//! postconf must have printed exactly its stdout, on stderr exactly its
+//! warnings (none, or those the reader mirrors: a value set twice, an
+//! unused parameter), and exited 0; otherwise postmulti would behave
+//! differently from upstream.
 //! (When native() declines, postmulti runs that very postconf command, so
 //! there is nothing to compare.)  A good share of the corpus must be answered
 //! natively, or the test would prove nothing.
@@ -502,6 +507,86 @@ const BRACED_REFS: &[&[u8]] = &[
     b"${{$N} == {x}?{a}:{b}}",
 ];
 
+/// postconf's name space (issue 25): (main.cf lines, master.cf lines).
+/// Per-service parameters of the instance's services, user-defined
+/// parameters used or not in main.cf and master.cf, restriction classes,
+/// braces, database client files (valid, with an unknown or repeated name,
+/// missing, a directory: [`CLIENT_FILES`], `{dir}` being the instance's
+/// directory), legacy `type:prefix` names, legacy and deprecated
+/// parameters, checked parameters in `-o`, raw parameters.
+const NAME_SPACE: &[(&[u8], &[u8])] = &[
+    (b"relay_destination_concurrency_limit = 2\n", b""),
+    (b"sub{i}_destination_recipient_limit = 1\n", b"sub{i} unix - - n - - smtp\n"),
+    (b"sub{i}_time_limit = 60s\n", b"sub{i} unix - n n - - pipe user=nobody argv=/bin/true\n"),
+    (b"sub{i}_destination_recipient_limit = 1\n", b"sub{i} unix - n n - - spawn user=nobody argv=/bin/true\n"),
+    (b"sub{i}_destination_recipient_limit = 1\n", b"sub{i} unix - - n - - /usr/lib/postfix/sbin/smtp\n"),
+    (b"html_directory = /x/$relay_transport_rate_delay\n", b""),
+    (b"default_destination_concurrency_limit = $relay_destination_concurrency_limit\n", b""),
+    (b"", b"sub{i} unix - - n - - lmtp -o sub{i}_destination_recipient_limit=3\n"),
+    (b"u{i}_list = permit\nsmtpd_client_restrictions = $u{i}_list\n", b""),
+    (b"u{i}_list = permit\n", b""),
+    (b"u{i}_list = permit\n", b"sub{i} inet n - y - - smtpd -o smtpd_client_restrictions=$u{i}_list\n"),
+    (b"", b"sub{i} inet n - y - - smtpd -o u{i}=permit -o smtpd_client_restrictions=$u{i}\n"),
+    (b"", b"sub{i} inet n - y - - smtpd -o u{i}=permit\n"),
+    (b"html_directory = $u{i}\n", b"sub{i} inet n - y - - smtpd -o u{i}=permit\n"),
+    (b"html_directory = ${undefined_u{i}}\n", b""),
+    (b"u{i} = 1\nhtml_directory = ${myhostname:$u{i}}\n", b""),
+    (b"u{i} = $v{i}\nv{i} = 2\nhtml_directory = $u{i}\n", b""),
+    (b"smtpd_restriction_classes = rc{i}, rc2\nrc{i} = permit\nrc2 = reject\n", b""),
+    (b"smtpd_restriction_classes = rc{i}\nrc{i} = permit\n", b"sub{i} inet n - y - - smtpd -o rc{i}=reject\n"),
+    (b"", b"sub{i} inet n - y - - smtpd -o smtpd_restriction_classes=rc{i} -o rc{i}=permit\n"),
+    (b"smtpd_restriction_classes = $mail_name\nPostfix = x\n", b""),
+    (b"milter_mail_macros = i {mail_addr} {client_addr}\n", b""),
+    (b"virtual_alias_maps = inline:{ {a@x = b@x}, {c@x=d@x} }\n", b""),
+    (b"html_directory = {a}b\n", b""),
+    (b"html_directory = {a\n", b""),
+    (b"html_directory = #x {y}\n", b""),
+    (b"virtual_alias_maps = pcre:{{/x/ mysql:{dir}/valid-mysql.cf}}\n", b""),
+    (b"virtual_alias_maps = pcre:{{/x/ mysql:{dir}/missing.cf}}\n", b""),
+    (b"virtual_alias_maps = proxy:mysql:{dir}/valid-mysql.cf, sqlite:{dir}/valid-sqlite.cf\nrelay_recipient_maps = ldap:{dir}/valid-ldap.cf\n", b""),
+    (b"virtual_mailbox_domains = pgsql:{dir}/valid-pgsql.cf\naddress_verify_map = memcache:{dir}/valid-memcache.cf\n", b""),
+    (b"", b"sub{i} inet n - y - - smtpd -o smtpd_sender_login_maps=proxy:mysql:{dir}/valid-mysql.cf\n"),
+    (b"", b"sub{i} inet n - y - - smtpd -o smtpd_sender_login_maps=proxy:mysql:{dir}/missing.cf\n"),
+    (b"virtual_alias_maps = mysql:{dir}/unknown-mysql.cf\n", b""),
+    (b"virtual_alias_maps = proxy:proxy:pgsql:{dir}/missing.cf\n", b""),
+    (b"virtual_alias_maps = mysql:{dir}/dir.cf\n", b""),
+    (b"virtual_alias_maps = mysql:{dir}/dup-mysql.cf\n", b""),
+    (b"virtual_alias_maps = mysql:{dir}/charset-mysql.cf\n", b""),
+    (b"virtual_alias_maps = mongodb:{dir}/valid-mongodb.cf\n", b""),
+    (b"virtual_alias_maps = mongodb:{dir}/missing.cf\n", b""),
+    (b"u{i} = {dir}/valid-mysql.cf\nvirtual_alias_maps = mysql:$u{i}\n", b""),
+    (b"u{i} = mysql:{dir}/missing.cf\nhtml_directory = ${u{i}?x}\n", b""),
+    (b"virtual_alias_maps = mysql:pfx{i}\npfx{i}_hosts = h\n", b""),
+    (b"virtual_alias_maps = mysql:pfx{i}\npfx{i}_bogus = h\n", b""),
+    (b"relay_recipient_maps = ldap:pfx{i}\npfx{i}_search_base = dc=x\n", b""),
+    (b"virtual_alias_maps = mongodb:pfx{i}\npfx{i}_uri = x\n", b""),
+    (b"u{i} = mysql:pfx{i}\nvirtual_alias_maps = $u{i}\npfx{i}_hosts = h\n", b""),
+    (b"virtual_alias_maps = mysql:pfx{i}\n", b"sub{i} inet n - y - - smtpd -o pfx{i}_hosts=h\n"),
+    (b"smtpd_use_tls = yes\n", b""),
+    (b"fallback_relay = [relay.example]\n", b""),
+    (b"virtual_maps = hash:/etc/postfix/virtual\n", b""),
+    (b"authorized_verp_clients = $mynetworks\n", b""),
+    (b"", b"sub{i} inet n - y - - smtpd -o mynetworks_style=host -o inet_protocols=bogus -o inet_interfaces=192.0.2.99\n"),
+    (b"proxy_read_maps = $mynetworks $virtual_alias_maps\n", b""),
+    (b"proxy_read_maps = ${mynetworks?$virtual_alias_maps}\n", b""),
+    (b"smtpd_reject_footer = {a}b mysql:{dir}/missing.cf\n", b""),
+];
+
+/// The client files a [`NAME_SPACE`] case may name, written into its
+/// directory when it does (a name ending in `/` is a directory).
+const CLIENT_FILES: &[(&str, &[u8])] = &[
+    ("valid-mysql.cf", b"hosts = 127.0.0.1\nuser = mail\npassword = secret\ndbname = mail\nquery = SELECT goto FROM alias WHERE address='%s'\n"),
+    ("valid-pgsql.cf", b"hosts = localhost\nuser = mail\npassword = secret\ndbname = mail\nquery = SELECT 1 FROM domain WHERE domain='%s'\n"),
+    ("valid-sqlite.cf", b"dbpath = /var/lib/mail.sqlite\nquery = SELECT 1 FROM users WHERE email='%s'\n"),
+    ("valid-ldap.cf", b"server_host = ldap://127.0.0.1\nsearch_base = dc=example,dc=test\nquery_filter = (mail=%s)\nresult_attribute = mail\n"),
+    ("valid-memcache.cf", b"memcache = inet:127.0.0.1:11211\nkey_format = %s\nttl = 60\n"),
+    ("valid-mongodb.cf", b"uri = mongodb://127.0.0.1\ndbname = mail\ncollection = users\nquery_filter = {\"mail\":\"%s\"}\n"),
+    ("unknown-mysql.cf", b"hosts = 127.0.0.1\nbogus = 1\n"),
+    ("dup-mysql.cf", b"hosts = 127.0.0.1\nhosts = 127.0.0.2\n"),
+    ("charset-mysql.cf", b"hosts = 127.0.0.1\ncharset = utf8mb4\n"),
+    ("dir.cf/", b""),
+];
+
 // ---------------------------------------------------------------------------
 // One generated instance directory.
 // ---------------------------------------------------------------------------
@@ -713,6 +798,13 @@ fn generate(rng: &mut Rng, i: usize, stock_master: &[u8], braced: &[&str]) -> Ca
         }
         entries.push((name.to_vec(), fill(value, i)));
     }
+    // postconf's name space: appended after the rest, as a hazard is.
+    let name_space = rng.chance(25).then(|| {
+        let k = rng.below(NAME_SPACE.len());
+        label.push_str(&format!(" name-space-{k}"));
+        let (main, master) = NAME_SPACE[k];
+        (fill(main, i), fill(master, i))
+    });
     // Interface settings: addresses on this host and elsewhere, names,
     // both families, with and without mynetworks (without it, postconf
     // checks inet_interfaces against the interfaces).
@@ -802,6 +894,9 @@ fn generate(rng: &mut Rng, i: usize, stock_master: &[u8], braced: &[&str]) -> Ca
             }
         }
     }
+    if let Some((text, _)) = &name_space {
+        main.extend_from_slice(text);
+    }
     if rng.chance(4) && main.ends_with(b"\n") {
         label.push_str(" no-final-newline");
         main.pop();
@@ -846,6 +941,11 @@ fn generate(rng: &mut Rng, i: usize, stock_master: &[u8], braced: &[&str]) -> Ca
             let k = rng.below(MASTER_ODD.len());
             label.push_str(&format!(" master-odd-{k}"));
             m.extend_from_slice(&fill(MASTER_ODD[k], i));
+        }
+    }
+    if let (Some(m), Some((_, text))) = (master.as_mut(), &name_space) {
+        if !m.is_empty() {
+            m.extend_from_slice(text);
         }
     }
     let suffix = rng.pick(&["", "", "", "", "", "", "/", "//", "/."]);
@@ -1157,16 +1257,44 @@ fn write_old(path: &Path, content: &[u8]) {
         .unwrap();
 }
 
+/// TEXT with every FROM replaced by TO.
+fn replace(text: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.windows(from.len()).position(|w| w == from) {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(to);
+        rest = &rest[at + from.len()..];
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
+/// Writes CASE as directory `i{n}` under BASE (with its client files when
+/// it names them); the path to hand over.
 fn materialize(base: &Path, n: usize, case: &Case) -> Vec<u8> {
     let mut name = format!("i{n}").into_bytes();
     name.extend_from_slice(case.dir_name_extra);
     let dir: PathBuf = base.join(OsStr::from_bytes(&name));
     std::fs::create_dir(&dir).unwrap();
+    let at_dir = |text: &[u8]| replace(text, b"{dir}", dir.as_os_str().as_bytes());
+    let names_files = [&case.main, &case.master].iter().any(|t| {
+        t.as_ref()
+            .is_some_and(|t| t.windows(5).any(|w| w == b"{dir}"))
+    });
+    if names_files {
+        for (name, content) in CLIENT_FILES {
+            match name.strip_suffix('/') {
+                Some(sub) => std::fs::create_dir(dir.join(sub)).unwrap(),
+                None => write_old(&dir.join(name), content),
+            }
+        }
+    }
     if let Some(main) = &case.main {
-        write_old(&dir.join("main.cf"), main);
+        write_old(&dir.join("main.cf"), &at_dir(main));
     }
     if let Some(master) = &case.master {
-        write_old(&dir.join("master.cf"), master);
+        write_old(&dir.join("master.cf"), &at_dir(master));
     }
     // What went into it, for EXACTNESS_KEEP=1 (postconf reads no other file).
     write_old(&dir.join("case.txt"), case.label.as_bytes());
@@ -1176,7 +1304,8 @@ fn materialize(base: &Path, n: usize, case: &Case) -> Vec<u8> {
 }
 
 struct Verdict {
-    native: Option<Vec<u8>>,
+    /// native_answer(): stdout and the warnings it prints itself.
+    native: Option<postmulti::native::Answer>,
     postconf: Outcome,
 }
 
@@ -1193,7 +1322,7 @@ fn check_all(dirs: &[Vec<u8>]) -> Vec<Verdict> {
                 s.spawn(move || {
                     part.iter()
                         .map(|d| Verdict {
-                            native: postmulti::native::native(d),
+                            native: postmulti::native::native_answer(d),
                             postconf: postconf(d),
                         })
                         .collect::<Vec<_>>()
@@ -1207,16 +1336,28 @@ fn check_all(dirs: &[Vec<u8>]) -> Vec<Verdict> {
     })
 }
 
+/// The warnings of an answer as postmulti prints them for postconf.
+fn warnings_of(answer: &postmulti::native::Answer) -> Vec<u8> {
+    let mut text = Vec::new();
+    for w in &answer.warnings {
+        text.extend_from_slice(POSTCONF.as_bytes());
+        text.extend_from_slice(b": warning: ");
+        text.extend_from_slice(w);
+        text.push(b'\n');
+    }
+    text
+}
+
 /// Why native()'s answer is wrong, if it is.
 fn mismatch(v: &Verdict) -> Option<String> {
     let native = v.native.as_ref()?;
     let p = &v.postconf;
     let mut why = Vec::new();
-    if p.stdout != *native {
+    if p.stdout != native.stdout {
         why.push("stdout differs");
     }
-    if !p.stderr.is_empty() {
-        why.push("postconf wrote on stderr");
+    if p.stderr != warnings_of(native) {
+        why.push("stderr differs from the warnings native_answer() prints");
     }
     if p.status != Some(0) {
         why.push("postconf failed");
@@ -1250,7 +1391,11 @@ fn describe(case: &Case, dir: &[u8], v: &Verdict, why: &str) -> String {
     let _ = writeln!(
         s,
         "  native():\n    {}",
-        shown(v.native.as_deref().unwrap_or(b"(None)"))
+        v.native.as_ref().map_or("(None)".to_string(), |a| format!(
+            "{}\n    warnings: {}",
+            shown(&a.stdout),
+            shown(&warnings_of(a))
+        ))
     );
     let _ = writeln!(
         s,
@@ -1313,11 +1458,11 @@ fn native_reader_equals_postconf_on_a_generated_corpus() {
     // postmulti reads many instances through read_ahead(), whose threads
     // keep the master.cf texts they have seen (the corpus repeats some and
     // varies others): the same answers as native() one at a time.
-    let ahead = postmulti::native::read_ahead(&dirs);
+    let ahead = postmulti::native::read_ahead_answers(&dirs);
     for ((dir, v), a) in dirs.iter().zip(&verdicts).zip(&ahead) {
         assert!(
             *a == v.native,
-            "read_ahead() and native() differ on {}",
+            "read_ahead_answers() and native_answer() differ on {}",
             shown(dir)
         );
     }
@@ -1416,7 +1561,7 @@ fn one_directory() {
     let dir = dir.as_bytes().to_vec();
     use_reference_table();
     let v = Verdict {
-        native: postmulti::native::native(&dir),
+        native: postmulti::native::native_answer(&dir),
         postconf: postconf(&dir),
     };
     let case = Case {

@@ -36,7 +36,9 @@
 //! service/type entries, `-o` values with conditionals on the values
 //! postconf computes: myhostname, mydomain, mynetworks, process_id,
 //! process_name, service_name), compatibility levels on both sides of
-//! their limits, and a host name (some that postconf refuses), set in a
+//! their limits, postconf's name space (`NAME_SPACE`: service, user,
+//! legacy and deprecated parameters, restriction classes, braces, database
+//! client files valid, unknown, repeated or missing), and a host name (some that postconf refuses), set in a
 //! uts namespace of the fuzz thread's own that the native reader and the
 //! postconf it is compared with both see.  The files themselves vary too
 //! ([`Files`]): main.cf or master.cf a symbolic link, master.cf missing, a
@@ -930,6 +932,10 @@ fn scratch_dir() -> std::path::PathBuf {
             let master = stock_master_cf();
             std::fs::write(d.join("master.cf"), master).unwrap();
             backdate(&d.join("master.cf"));
+            for (name, content) in CLIENT_FILES {
+                std::fs::write(d.join(name), content).unwrap();
+                backdate(&d.join(name));
+            }
             d
         };
     }
@@ -966,15 +972,38 @@ fn check_secondary(case: &Secondary) -> Option<Finding> {
     let dir = scratch_dir();
     let mut master = edited_master(&stock_master_cf(), case.files.master_edit);
     master.extend_from_slice(&case.master);
-    write_secondary(&dir, &case.main, &master, &case.files);
+    // `@D@` stands for the directory, where the client files of
+    // [`NAME_SPACE`] are.
+    let at_dir = |text: &[u8]| {
+        let d = dir.as_os_str().as_bytes();
+        let mut out = Vec::new();
+        let mut rest = text;
+        while let Some(at) = rest.windows(3).position(|w| w == b"@D@") {
+            out.extend_from_slice(&rest[..at]);
+            out.extend_from_slice(d);
+            rest = &rest[at + 3..];
+        }
+        out.extend_from_slice(rest);
+        out
+    };
+    write_secondary(&dir, &at_dir(&case.main), &at_dir(&master), &case.files);
     use_host_name(&case.host);
     let d = dir.as_os_str().as_bytes();
-    let native = native::native(d);
-    if native != native::native(d) {
+    let answer = native::native_answer(d);
+    if answer != native::native_answer(d) {
         return finding("secondary: native reader not deterministic", "");
     }
     // Declining is always right: postmulti then runs postconf itself.
-    let native = native?;
+    let answer = answer?;
+    let native = answer.stdout.clone();
+    // The warnings the reader prints itself, as postmulti prints them.
+    let mut warnings = Vec::new();
+    for w in &answer.warnings {
+        warnings.extend_from_slice(POSTCONF.as_bytes());
+        warnings.extend_from_slice(b": warning: ");
+        warnings.extend_from_slice(w);
+        warnings.push(b'\n');
+    }
     compared();
     let out = postconf()
         .arg("-xc")
@@ -985,14 +1014,15 @@ fn check_secondary(case: &Secondary) -> Option<Finding> {
         .stdin(std::process::Stdio::null())
         .output()
         .expect("run postconf");
-    if out.status.success() && out.stderr.is_empty() && out.stdout == native {
+    if out.status.success() && out.stderr == warnings && out.stdout == native {
         return None;
     }
     // postconf names the directory it was given; the case is shown with DIR.
     let scrub = |b: &[u8]| String::from_utf8_lossy(b).replace(dir.to_str().unwrap(), "DIR");
     let detail = format!(
-        "native:\n{}postconf (exit {:?}):\n{}{}",
+        "native:\n{}{}postconf (exit {:?}):\n{}{}",
         scrub(&native),
+        scrub(&warnings),
         out.status.code(),
         scrub(&out.stdout),
         scrub(&out.stderr)
@@ -1391,6 +1421,9 @@ fn gen_secondary(rng: &mut Rng) -> Secondary {
             master.extend(gen_master_entry(rng));
         }
     }
+    if rng.one_in(6) {
+        master.extend_from_slice(rng.bytes(NAME_SPACE_MASTER));
+    }
     Secondary {
         main: gen_secondary_main(rng),
         master,
@@ -1402,6 +1435,75 @@ fn gen_secondary(rng: &mut Rng) -> Secondary {
         files: gen_files(rng),
     }
 }
+
+/// main.cf lines of postconf's name space (issue 25); `@D@` is the
+/// instance's directory, which holds [`CLIENT_FILES`].
+const NAME_SPACE: &[&[u8]] = &[
+    b"relay_destination_concurrency_limit = 2\n",
+    b"sub_destination_recipient_limit = 1\n",
+    b"relay_transport_rate_delay = 1s\nhtml_directory = /x/$relay_transport_rate_delay\n",
+    b"u1 = permit\nsmtpd_client_restrictions = $u1\n",
+    b"u1 = permit\n",
+    b"u1 = permit\nu2 = reject\n",
+    b"u1 = 1\nhtml_directory = ${myhostname:$u1}\n",
+    b"smtpd_restriction_classes = rc1, rc2\nrc1 = permit\nrc2 = reject\n",
+    b"smtpd_restriction_classes = rc1\n",
+    b"smtpd_restriction_classes = rc1\nrc1 = permit\n",
+    b"milter_mail_macros = i {mail_addr} {client_addr}\n",
+    b"virtual_alias_maps = inline:{ {a@x = b@x}, {c@x=d@x} }\n",
+    b"virtual_alias_maps = pcre:{{/x/ mysql:@D@/valid-mysql.cf}}\n",
+    b"virtual_alias_maps = proxy:mysql:@D@/valid-mysql.cf, sqlite:@D@/valid-sqlite.cf\n",
+    b"virtual_alias_maps = proxy:pgsql:@D@/valid-pgsql.cf\nproxy_read_maps = $virtual_alias_maps\n",
+    b"virtual_alias_maps = mysql:@D@/unknown-mysql.cf\n",
+    b"virtual_alias_maps = mysql:@D@/dup-mysql.cf\n",
+    b"virtual_alias_maps = mysql:@D@/missing.cf\n",
+    b"virtual_alias_maps = mysql:@D@\n",
+    b"virtual_alias_maps = ldap:@D@/valid-ldap.cf\n",
+    b"u1 = @D@/valid-mysql.cf\nvirtual_alias_maps = mysql:$u1\n",
+    b"virtual_alias_maps = mysql:pfx\npfx_hosts = h\n",
+    b"virtual_alias_maps = mysql:pfx\npfx_bogus = h\n",
+    b"virtual_alias_maps = mongodb:pfx\npfx_uri = x\n",
+    b"smtpd_use_tls = yes\n",
+    b"fallback_relay = [relay.example]\n",
+    b"virtual_maps = hash:/etc/postfix/virtual\n",
+    b"inet_protocols = all\ninet_protocols = ipv4\n",
+    b"proxy_read_maps = $mynetworks $virtual_alias_maps\n",
+];
+
+/// master.cf entries of postconf's name space (issue 25).
+const NAME_SPACE_MASTER: &[&[u8]] = &[
+    b"sub unix - - n - - smtp\n",
+    b"sub unix - n n - - pipe user=nobody argv=/bin/true\n",
+    b"sub unix - - n - - smtp -o sub_destination_recipient_limit=3\n",
+    b"sub inet n - y - - smtpd -o u1=permit -o smtpd_client_restrictions=$u1\n",
+    b"sub inet n - y - - smtpd -o u1=permit\n",
+    b"sub inet n - y - - smtpd -o smtpd_client_restrictions=$u1\n",
+    b"sub inet n - y - - smtpd -o rc1=reject\n",
+    b"sub inet n - y - - smtpd -o smtpd_restriction_classes=rc3 -o rc3=permit\n",
+    b"sub inet n - y - - smtpd -o smtpd_sender_login_maps=proxy:mysql:@D@/valid-mysql.cf\n",
+    b"sub inet n - y - - smtpd -o smtpd_sender_login_maps=mysql:@D@/missing.cf\n",
+    b"sub inet n - y - - smtpd -o mynetworks_style=host -o inet_protocols=bogus\n",
+];
+
+/// Database client files in the fuzz directory: valid ones, one with a
+/// name the client does not know, one that sets a name twice.
+const CLIENT_FILES: &[(&str, &[u8])] = &[
+    (
+        "valid-mysql.cf",
+        b"hosts = 127.0.0.1\nuser = mail\npassword = x\ndbname = mail\nquery = SELECT 1\n",
+    ),
+    (
+        "valid-pgsql.cf",
+        b"hosts = 127.0.0.1\nuser = mail\npassword = x\ndbname = mail\nquery = SELECT 1\n",
+    ),
+    ("valid-sqlite.cf", b"dbpath = /x.sqlite\nquery = SELECT 1\n"),
+    (
+        "valid-ldap.cf",
+        b"server_host = ldap://127.0.0.1\nsearch_base = dc=x\n",
+    ),
+    ("unknown-mysql.cf", b"hosts = 127.0.0.1\nbogus = 1\n"),
+    ("dup-mysql.cf", b"hosts = a\nhosts = b\n"),
+];
 
 /// Host names postconf takes, and some it refuses (numeric, misplaced dots
 /// and hyphens, a label over 63 bytes, a byte it does not allow).
@@ -1692,6 +1794,11 @@ fn gen_secondary_main(rng: &mut Rng) -> Vec<u8> {
             out.extend(gen_expr(rng, 1, true));
         }
         out.push(b'\n');
+    }
+    // postconf's name space: service, user-defined, legacy and deprecated
+    // parameters, restriction classes, braces, database client files.
+    if rng.one_in(5) {
+        out.extend_from_slice(rng.bytes(NAME_SPACE));
     }
     // mynetworks_style, valid and not, with and without mynetworks (the
     // style is checked only when mynetworks is unset).
@@ -2887,6 +2994,14 @@ enum Said {
 /// main.cf rows too. hostile.rs and list.rs have the side-by-side
 /// consequences for a few of them.
 const SECONDARY_ROWS: &[(&[u8], &[u8], Said)] = &[
+    // Two entries of one name space, the setting in the second: postconf
+    // warns once (the first entry has no name space yet), the native
+    // reader, which prints such warnings itself, once too (seed 2025).
+    (
+        b"",
+        b"sub inet n - y - - s\nsub inet n - y - - d -o1=",
+        Said::Exit(0, "warning: DIR/master.cf: unused parameter: 1="),
+    ),
     // A value that does not expand, in a parameter postmulti never asks for.
     (
         b"default_database_type=${default_database_type}\n",
@@ -3217,6 +3332,24 @@ fn regression_native_reader_defers_to_postconf() {
                 !(out.status.success() && out.stderr.is_empty()),
                 "postconf is quiet about {shown} on this host"
             ),
+        }
+        // An answer with warnings must be postconf's, stdout and stderr.
+        if let Some(answer) = native::native_answer(dir.path().as_os_str().as_bytes()) {
+            let mut warnings = Vec::new();
+            for w in &answer.warnings {
+                warnings.extend_from_slice(POSTCONF.as_bytes());
+                warnings.extend_from_slice(b": warning: ");
+                warnings.extend_from_slice(w);
+                warnings.push(b'\n');
+            }
+            if !answer.warnings.is_empty()
+                && (out.stdout != answer.stdout || out.stderr != warnings || !out.status.success())
+            {
+                wrong.push(format!(
+                    "{shown}: the native reader's warnings differ from postconf's: {}",
+                    String::from_utf8_lossy(&warnings)
+                ));
+            }
         }
         // Where this release's postconf is quiet, the native reader may
         // answer, with postconf's very output.
