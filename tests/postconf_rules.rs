@@ -717,7 +717,7 @@ fn deprecated_parameter_warns() {
         b"",
         "smtpd_use_tls = yes\nsmtpd_tls_eecdh_grade = strong\nzz_unused = 1\n",
     )
-    .normalize(sort_lines);
+    .normalize(sort_postconf_warning_runs);
     if reference_at_least(3, 10) {
         let mut lines = vec![
             "/usr/sbin/postconf: warning: /etc/postfix-a/main.cf: support for parameter \"smtpd_use_tls\" will be removed; instead, specify \"smtpd_tls_security_level\"\n",
@@ -770,7 +770,7 @@ fn unused_parameter_warnings_are_postconfs() {
     // Two in main.cf: in postconf's hash order (from 3.10 on it varies from
     // run to run), so postconf prints them; compared as a multiset.
     with_lines(b"", "zz_a = 1\nzz_b = 2\n")
-        .normalize(sort_lines)
+        .normalize(sort_postconf_warning_runs)
         .run(&["-l"])
         .assert_same()
         .assert_status(0)
@@ -893,7 +893,7 @@ fn realworld_configurations_side_by_side() {
         }
         eprintln!("realworld: {name}");
         // postconf's warnings in its hash order: a multiset.
-        let sc = sc.normalize(sort_lines);
+        let sc = sc.normalize(sort_postconf_warning_runs);
         let compared = sc.clone().run(&["-l"]);
         let warnings = String::from_utf8_lossy(&compared.reference.stderr).into_owned();
         compared

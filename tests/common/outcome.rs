@@ -411,15 +411,26 @@ fn show_line(l: &[u8]) -> String {
 /// randomizes per run, so even the reference's order changes from run to
 /// run.  Every other line keeps its place.
 pub fn sort_unused_parameter_warnings(b: &[u8]) -> Vec<u8> {
-    let unused = |l: &[u8]| {
-        l.ends_with(b"\n")
-            && l.windows(11).any(|w| w == b": warning: ")
+    sort_runs(b, |l| {
+        l.windows(11).any(|w| w == b": warning: ")
             && l.windows(20).any(|w| w == b": unused parameter: ")
-    };
+    })
+}
+
+/// Sorts each run of consecutive warnings of postconf (`...postconf:
+/// warning: ...` lines): several warnings about one file come in the order
+/// of postconf's hash tables, which from Postfix 3.10 on changes from run
+/// to run, so such a run is compared as a multiset; nothing else moves.
+pub fn sort_postconf_warning_runs(b: &[u8]) -> Vec<u8> {
+    sort_runs(b, |l| l.windows(19).any(|w| w == b"postconf: warning: "))
+}
+
+/// Sorts each run of consecutive whole lines for which MEMBER holds.
+fn sort_runs(b: &[u8], member: impl Fn(&[u8]) -> bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(b.len());
     let mut run: Vec<&[u8]> = Vec::new();
     for l in b.split_inclusive(|&c| c == b'\n') {
-        if unused(l) {
+        if l.ends_with(b"\n") && member(l) {
             run.push(l);
             continue;
         }
