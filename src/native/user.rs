@@ -32,8 +32,8 @@
 //!     parameter "NAME" will be removed; instead, ..."; "has been removed"
 //!     when it is not known): the TLS switches of old (smtpd_use_tls, ...)
 //!     from 3.9, and from 3.11 on also names such as fallback_relay and
-//!     virtual_maps, after which 3.11 adds "See
-//!     https://www.postfix.org/DEPRECATION_README.html for details".  The
+//!     virtual_maps, after which 3.11 adds `See
+//!     https://www.postfix.org/DEPRECATION_README.html for details`.  The
 //!     lists and their words ([`deprecated`]) were read off 3.10's and
 //!     3.11's postconf with every name of their binaries set.  Mirrored as
 //!     rule 22 says; "has been removed" is left to postconf:
