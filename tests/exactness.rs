@@ -57,7 +57,11 @@ use std::time::{Duration, SystemTime};
 mod addresses;
 mod common;
 mod reference_postconf;
-use reference_postconf::{postconf as postconf_command, use_reference_table, POSTCONF};
+use reference_postconf::{
+    postconf as postconf_command, use_reference_table, warnings_of, POSTCONF,
+};
+mod splitmix;
+use splitmix::env_number;
 
 const REQUESTED: [&str; 5] = [
     "queue_directory",
@@ -1336,18 +1340,6 @@ fn check_all(dirs: &[Vec<u8>]) -> Vec<Verdict> {
     })
 }
 
-/// The warnings of an answer as postmulti prints them for postconf.
-fn warnings_of(answer: &postmulti::native::Answer) -> Vec<u8> {
-    let mut text = Vec::new();
-    for w in &answer.warnings {
-        text.extend_from_slice(POSTCONF.as_bytes());
-        text.extend_from_slice(b": warning: ");
-        text.extend_from_slice(w);
-        text.push(b'\n');
-    }
-    text
-}
-
 /// Why native()'s answer is wrong, if it is.
 fn mismatch(v: &Verdict) -> Option<String> {
     let native = v.native.as_ref()?;
@@ -1405,15 +1397,6 @@ fn describe(case: &Case, dir: &[u8], v: &Verdict, why: &str) -> String {
         shown(&v.postconf.stderr)
     );
     s
-}
-
-fn env_number(name: &str, default: u64) -> u64 {
-    match std::env::var(name) {
-        Ok(v) => v
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}={v}: not a number")),
-        Err(_) => default,
-    }
 }
 
 #[test]

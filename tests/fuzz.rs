@@ -63,7 +63,7 @@
 mod builtins;
 use builtins::braced_builtins;
 mod splitmix;
-use splitmix::Rng;
+use splitmix::{env_number, Rng};
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -85,7 +85,7 @@ mod addresses;
 mod common;
 use common::Scenario;
 mod reference_postconf;
-use reference_postconf::{postconf, stock_master_cf, use_reference_table, POSTCONF};
+use reference_postconf::{postconf, stock_master_cf, use_reference_table, warnings_of, POSTCONF};
 
 const STACK: usize = 8 << 20;
 
@@ -997,13 +997,7 @@ fn check_secondary(case: &Secondary) -> Option<Finding> {
     let answer = answer?;
     let native = answer.stdout.clone();
     // The warnings the reader prints itself, as postmulti prints them.
-    let mut warnings = Vec::new();
-    for w in &answer.warnings {
-        warnings.extend_from_slice(POSTCONF.as_bytes());
-        warnings.extend_from_slice(b": warning: ");
-        warnings.extend_from_slice(w);
-        warnings.push(b'\n');
-    }
+    let warnings = warnings_of(&answer);
     compared();
     let out = postconf()
         .arg("-xc")
@@ -2595,16 +2589,6 @@ fn fuzz_long() {
 // The argv target against the C binary.
 // ---------------------------------------------------------------------------
 
-/// A number from the environment, or `default`.
-fn env_number(name: &str, default: u64) -> u64 {
-    match std::env::var(name) {
-        Ok(v) => v
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}={v}: not a number")),
-        Err(_) => default,
-    }
-}
-
 /// Environments a case runs in: MAIL_CONFIG (the default directory, with
 /// a slash more, another directory, empty) and MAIL_VERBOSE.
 const ARGV_ENVIRONMENTS: &[&str] = &[
@@ -3335,13 +3319,7 @@ fn regression_native_reader_defers_to_postconf() {
         }
         // An answer with warnings must be postconf's, stdout and stderr.
         if let Some(answer) = native::native_answer(dir.path().as_os_str().as_bytes()) {
-            let mut warnings = Vec::new();
-            for w in &answer.warnings {
-                warnings.extend_from_slice(POSTCONF.as_bytes());
-                warnings.extend_from_slice(b": warning: ");
-                warnings.extend_from_slice(w);
-                warnings.push(b'\n');
-            }
+            let warnings = warnings_of(&answer);
             if !answer.warnings.is_empty()
                 && (out.stdout != answer.stdout || out.stderr != warnings || !out.status.success())
             {

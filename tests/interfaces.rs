@@ -55,19 +55,6 @@ fn instance(name: &str, settings: &str, lone: bool) -> String {
     )
 }
 
-/// Installs a postconf that logs its command lines to /dev/shm/postconf.calls
-/// (the sandbox's own /dev/shm) and then is the real one.
-const COUNTING_POSTCONF: &str = "cp -p /usr/sbin/postconf /var/tmp/postconf.real\n\
-     printf '#!/bin/bash\\necho \"$*\" >> /dev/shm/postconf.calls\\nexec -a \"$0\" /var/tmp/postconf.real \"$@\"\\n' \
-     > /var/tmp/postconf.wrapper\n\
-     chmod 755 /var/tmp/postconf.wrapper\n\
-     mount --bind /var/tmp/postconf.wrapper /usr/sbin/postconf\n";
-
-/// `postmulti -l`, then the instances postconf was asked about.
-const LIST_AND_COUNT: &str = ": > /dev/shm/postconf.calls\n\
-     postmulti -l; echo \"exit $?\"\n\
-     sed -n 's|^-xc \\([^ ]*\\) .*|postconf -xc \\1|p' /dev/shm/postconf.calls\n";
-
 /// Instances on which postconf is quiet: (name, settings, lone main.cf).
 const QUIET: &[(&str, &str, bool)] = &[
     // Created instances (mynetworks set): never checked.

@@ -351,19 +351,6 @@ fn numeric_host_name_is_not_read_when_myhostname_is_set() {
 // /usr/sbin/postconf logs its command lines, and no `-xc` for postfix-a
 // (or postfix-b) may be among them.
 
-/// Installs a postconf that logs its command lines to /dev/shm/postconf.calls
-/// (the sandbox's own /dev/shm) and then is the real one.
-const COUNTING_POSTCONF: &str = "cp -p /usr/sbin/postconf /var/tmp/postconf.real\n\
-     printf '#!/bin/bash\\necho \"$*\" >> /dev/shm/postconf.calls\\nexec -a \"$0\" /var/tmp/postconf.real \"$@\"\\n' \
-     > /var/tmp/postconf.wrapper\n\
-     chmod 755 /var/tmp/postconf.wrapper\n\
-     mount --bind /var/tmp/postconf.wrapper /usr/sbin/postconf\n";
-
-/// `postmulti -l`, then the instances postconf was asked about.
-const LIST_AND_COUNT: &str = ": > /dev/shm/postconf.calls\n\
-     postmulti -l; echo \"exit $?\"\n\
-     sed -n 's|^-xc \\([^ ]*\\) .*|postconf -xc \\1|p' /dev/shm/postconf.calls\n";
-
 /// postconf is quiet about postfix-a, the listing is the same, and ours
 /// answered it (and postfix-b) without running postconf.
 #[track_caller]

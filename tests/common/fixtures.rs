@@ -89,3 +89,16 @@ pub fn recording_postfix_setup() -> String {
 /// order), one `NAME=value` a line, then `--`.  For `sh -c`: the shell's
 /// own `env` would print its variable table in its own order.
 pub const ENV_DUMP: &str = "tr '\\0' '\\n' < /proc/$$/environ; echo --";
+
+/// Installs a postconf that logs its command lines to /dev/shm/postconf.calls
+/// (the sandbox's own /dev/shm) and then is the real one.
+pub const COUNTING_POSTCONF: &str = "cp -p /usr/sbin/postconf /var/tmp/postconf.real\n\
+     printf '#!/bin/bash\\necho \"$*\" >> /dev/shm/postconf.calls\\nexec -a \"$0\" /var/tmp/postconf.real \"$@\"\\n' \
+     > /var/tmp/postconf.wrapper\n\
+     chmod 755 /var/tmp/postconf.wrapper\n\
+     mount --bind /var/tmp/postconf.wrapper /usr/sbin/postconf\n";
+
+/// `postmulti -l`, then the instances postconf was asked about.
+pub const LIST_AND_COUNT: &str = ": > /dev/shm/postconf.calls\n\
+     postmulti -l; echo \"exit $?\"\n\
+     sed -n 's|^-xc \\([^ ]*\\) .*|postconf -xc \\1|p' /dev/shm/postconf.calls\n";

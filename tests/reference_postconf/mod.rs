@@ -122,3 +122,16 @@ pub fn use_reference_table() {
 fn shell_word(p: &Path) -> String {
     format!("'{}'", p.to_string_lossy().replace('\'', "'\\''"))
 }
+
+/// The warnings the native reader printed itself in an answer, as
+/// postmulti prints them for postconf (`/usr/sbin/postconf: warning: ...`).
+pub fn warnings_of(answer: &postmulti::native::Answer) -> Vec<u8> {
+    let mut text = Vec::new();
+    for w in &answer.warnings {
+        text.extend_from_slice(POSTCONF.as_bytes());
+        text.extend_from_slice(b": warning: ");
+        text.extend_from_slice(w);
+        text.push(b'\n');
+    }
+    text
+}

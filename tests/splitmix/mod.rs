@@ -42,3 +42,14 @@ impl Rng {
         self.below((1usize << bits).min(max).max(1))
     }
 }
+
+/// A seed or a count from the environment (NAME), or `default`; a value
+/// that is not a number stops the run.
+pub fn env_number(name: &str, default: u64) -> u64 {
+    match std::env::var(name) {
+        Ok(v) => v
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={v}: not a number")),
+        Err(_) => default,
+    }
+}
