@@ -40,6 +40,12 @@ fn row(name: &[u8], group: &[u8], enabled: &str, dir: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A setting that makes ours leave postfix-a to postconf: a database
+/// client file that does not exist (the native reader cannot vouch for
+/// postconf's answer: src/native/dbms.rs), where a fake postconf stands in
+/// or postconf cannot run.
+const NEEDS_POSTCONF: &str = "virtual_alias_maps = mysql:/etc/postfix-a/missing.cf";
+
 /// A setup step that sets parameters in a main.cf without leaving an
 /// earlier assignment behind (an overriding entry makes postconf warn, and
 /// ours then hands the instance to postconf): each `name = value` line of
@@ -775,7 +781,7 @@ fn closed_descriptors_with_warnings_and_a_fatal_error() {
     // syslog), not into main.cf.
     Scenario::two_secondaries()
         .main_cf_append("/etc/postfix/main.cf", "biff = yes\nbiff = no")
-        .main_cf_append("/etc/postfix-a/main.cf", "foo = bar")
+        .main_cf_append("/etc/postfix-a/main.cf", NEEDS_POSTCONF)
         .setup(SAVE_MAIN_CF)
         .check(MAIN_CF_UNCHANGED)
         .run_shell(
@@ -896,7 +902,7 @@ fn postfix_missing_or_not_executable_for_p() {
 fn postconf_missing_or_not_executable_for_a_secondary_that_needs_it() {
     // postfix-a has a parameter only postconf can vouch for.
     Scenario::two_secondaries()
-        .main_cf_append("/etc/postfix-a/main.cf", "foo = bar")
+        .main_cf_append("/etc/postfix-a/main.cf", NEEDS_POSTCONF)
         .setup("mkdir -p /var/tmp/cmd")
         .run_shell(
             "printf '#!/bin/sh\\nexit 0\\n' > /var/tmp/pc; chmod 644 /var/tmp/pc\n\
@@ -931,7 +937,7 @@ fn postconf_missing_for_secondaries_ours_reads_itself() {
 #[test]
 fn postconf_that_prints_garbage() {
     Scenario::two_secondaries()
-        .main_cf_append("/etc/postfix-a/main.cf", "foo = bar")
+        .main_cf_append("/etc/postfix-a/main.cf", NEEDS_POSTCONF)
         .setup(&replace_file(
             "/usr/sbin/postconf",
             "#!/bin/sh\nprintf 'queue_directory\\n\\377 = \\0\\n'\nexit 0\n",
@@ -1062,7 +1068,7 @@ fn postconf_output_with_a_nul_byte() {
         *) exec /var/tmp/postconf.real \"$@\" ;;\n\
         esac\n";
     Scenario::two_secondaries()
-        .main_cf_append("/etc/postfix-a/main.cf", "foo = bar")
+        .main_cf_append("/etc/postfix-a/main.cf", NEEDS_POSTCONF)
         .setup("cp /usr/sbin/postconf /var/tmp/postconf.real")
         .setup(&replace_file("/usr/sbin/postconf", fake, "755"))
         .run_shell(
